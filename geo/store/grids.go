@@ -10,7 +10,7 @@ import (
 
 // GridFilter selects active grids: in a unit's subtree and/or meeting a lon/lat box.
 type GridFilter struct {
-	Unit string     // "" for all units
+	Unit string      // "" for all units
 	BBox *[4]float64 // minLon, minLat, maxLon, maxLat; nil for no box
 }
 
