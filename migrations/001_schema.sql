@@ -175,8 +175,9 @@ CREATE TABLE party_groups (
 CREATE INDEX party_groups_branch_idx ON party_groups (branch_id);
 
 ALTER TABLE people
-    ADD CONSTRAINT people_branch_fk FOREIGN KEY (branch_id) REFERENCES branches (id),
-    ADD CONSTRAINT people_group_fk FOREIGN KEY (group_id) REFERENCES party_groups (id),
+    -- Deferrable: a bulk load writes people before the branches they belong to.
+    ADD CONSTRAINT people_branch_fk FOREIGN KEY (branch_id) REFERENCES branches (id) DEFERRABLE,
+    ADD CONSTRAINT people_group_fk FOREIGN KEY (group_id) REFERENCES party_groups (id) DEFERRABLE,
     ADD CONSTRAINT people_group_needs_party CHECK (group_id IS NULL OR party_member);
 
 -- Grid team 一长三员: leader, worker, assistant, instructor.

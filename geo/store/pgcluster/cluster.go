@@ -37,6 +37,10 @@ type Cluster struct {
 	binDir string
 	opts   Options
 	runAs  *user.User // nil: run as ourselves
+
+	// Opened lists the parent directories given search permission so that the postgres
+	// user can reach the cluster (see openPath); the caller should say so.
+	Opened []string
 }
 
 // New prepares a cluster under dir (created if missing). It does not start anything.
@@ -138,6 +142,9 @@ func (c *Cluster) Init(ctx context.Context) (created bool, err error) {
 }
 
 func (c *Cluster) prepareDirs() error {
+	if err := os.MkdirAll(filepath.Dir(c.dir), 0o755); err != nil {
+		return fmt.Errorf("pgcluster: create %s: %w", filepath.Dir(c.dir), err)
+	}
 	for _, d := range []string{c.dir, c.SocketDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("pgcluster: create %s: %w", d, err)
@@ -157,9 +164,37 @@ func (c *Cluster) prepareDirs() error {
 	if err != nil {
 		return fmt.Errorf("pgcluster: hand %s to the postgres user: %w", c.dir, err)
 	}
-	// The postgres user must be able to reach the directory through its parents.
-	if _, err := c.run(context.Background(), "/usr/bin/test", "-w", c.dir, "-a", "-x", c.dir); err != nil {
-		return fmt.Errorf("pgcluster: the postgres user cannot reach %s (a parent directory such as /root is closed to it); set GRIDMAP_DATA to a directory under /var/lib or /tmp", c.dir)
+	return c.openPath()
+}
+
+// openPath lets the postgres user traverse the parents of the cluster directory (a clone
+// under /root, mode 0700, is the usual case): each closed parent gets search permission
+// (x, not read) for postgres alone through an ACL, or for others where ACLs are missing.
+// Opened records what was changed.
+func (c *Cluster) openPath() error {
+	var closed []string
+	for d := filepath.Dir(c.dir); ; d = filepath.Dir(d) {
+		if _, err := c.run(context.Background(), "/usr/bin/test", "-x", d); err != nil {
+			closed = append(closed, d)
+		}
+		if d == "/" {
+			break
+		}
+	}
+	for i := len(closed) - 1; i >= 0; i-- {
+		d := closed[i]
+		if exec.Command("setfacl", "-m", "u:"+c.runAs.Username+":x", d).Run() == nil {
+			c.Opened = append(c.Opened, d+" (acl u:postgres:x)")
+			continue
+		}
+		st, err := os.Stat(d)
+		if err != nil {
+			return fmt.Errorf("pgcluster: %w", err)
+		}
+		if err := os.Chmod(d, st.Mode().Perm()|0o001); err != nil {
+			return fmt.Errorf("pgcluster: the postgres user cannot reach %s: %w; set GRIDMAP_DATA to a directory under /var/lib or /tmp", c.dir, err)
+		}
+		c.Opened = append(c.Opened, d+" (o+x)")
 	}
 	return nil
 }

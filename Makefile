@@ -1,0 +1,43 @@
+# gridmap — the two commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin/gridmap
+
+.PHONY: all deps build run test bench bench-demo vet fmt clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/gridmap
+
+# Serve the demo on :8080 with the embedded database under ./var (created on first run).
+run: deps build
+	./$(BIN) serve
+
+# Every test, against throwaway PostgreSQL + PostGIS clusters.
+test: deps
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+
+# Benchmarks (figures recorded in docs/benchmarks.md).
+bench: deps bench-demo
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./geo/demo/
+
+# `gridmap demo --households 1000000` into a fresh embedded cluster, timed end to end.
+bench-demo: deps build
+	scripts/bench-demo.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,117 @@
+// Package api is gridmap's HTTP interface on Echo v4: middleware, the one error handler
+// that turns domain errors into JSON bodies with the right status, metrics, and one file per
+// resource. Handlers bind and validate, call the store, and return errors; they never write
+// error bodies themselves.
+package api
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"gridmap/geo/store"
+)
+
+// Config tunes the server.
+type Config struct {
+	Logger         *slog.Logger
+	BodyLimit      string        // e.g. "32M"
+	RequestTimeout time.Duration // per request, passed to the database through the context
+	Static         fs.FS         // the web pages; nil serves none
+}
+
+// Server is the HTTP application.
+type Server struct {
+	e       *echo.Echo
+	store   *store.Store
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// New wires the middleware and routes around the store.
+func New(st *store.Store, cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "32M"
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{e: e, store: st, log: cfg.Logger, metrics: newMetrics()}
+	e.HTTPErrorHandler = s.handleError
+
+	e.Pre(headAsGet)
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		HandleError:   true, // the error handler runs first, so the status logged is the one sent
+		LogLatency:    true,
+		LogMethod:     true,
+		LogURI:        true,
+		LogRoutePath:  true,
+		LogRequestID:  true,
+		LogStatus:     true,
+		LogError:      true,
+		LogRemoteIP:   true,
+		LogValuesFunc: s.logRequest,
+	}))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
+	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
+		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
+	}))
+	e.Use(middleware.ContextTimeout(cfg.RequestTimeout))
+
+	e.GET("/health", s.health)
+	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+	v1 := e.Group("/api/v1")
+	v1.GET("/units", s.listUnits)
+	v1.GET("/units/:code", s.getUnit)
+	v1.GET("/grids", s.listGrids)
+	if cfg.Static != nil {
+		e.GET("/", echo.WrapHandler(http.FileServerFS(cfg.Static)))
+	}
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
+
+// Echo exposes the Echo instance (to start and shut down the listener).
+func (s *Server) Echo() *echo.Echo { return s.e }
+
+func (s *Server) logRequest(c echo.Context, v middleware.RequestLoggerValues) error {
+	route := v.RoutePath
+	if route == "" || c.Get("unmatched") != nil {
+		route = "unmatched"
+	}
+	s.metrics.observe(v.Method, route, v.Status, v.Latency)
+	attrs := []slog.Attr{
+		slog.String("id", v.RequestID), slog.String("method", v.Method), slog.String("uri", v.URI),
+		slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("remote", v.RemoteIP),
+	}
+	level := slog.LevelInfo
+	if v.Error != nil && v.Status >= 500 {
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", v.Error.Error()))
+	}
+	s.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+	return nil
+}
+
+// headAsGet routes HEAD like GET; net/http drops the body of a HEAD response itself.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodHead {
+			r.Method = http.MethodGet
+		}
+		return next(c)
+	}
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+)
+
+// config is what the environment says; flags override it per command.
+type config struct {
+	DatabaseURL string // empty: the embedded cluster
+	Addr        string
+	DataDir     string
+	LogLevel    string
+}
+
+func configFromEnv() config {
+	return config{
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		Addr:        envOr("GRIDMAP_ADDR", ":8080"),
+		DataDir:     envOr("GRIDMAP_DATA", "./var"),
+		LogLevel:    envOr("GRIDMAP_LOG", "info"),
+	}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// newFlags returns a flag set for a command that reports to stderr and never exits.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gridmap "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

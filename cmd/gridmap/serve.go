@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"gridmap/api"
+	"gridmap/geo/demo"
+	"gridmap/geo/store"
+	"gridmap/static"
+)
+
+func runServe(ctx context.Context, cfg config, log *slog.Logger, args []string, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory of the embedded database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.close(log)
+	st, err := store.Open(ctx, db.dsn, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	if db.cluster != nil {
+		units, err := st.Units(ctx, "")
+		if err != nil {
+			return err
+		}
+		if len(units) == 0 {
+			t0 := time.Now()
+			stats, err := loadDemo(ctx, st, demo.DefaultOptions())
+			if err != nil {
+				return err
+			}
+			log.Info("loaded the demo county on first start", "households", stats.Households, "grids", stats.Grids,
+				"took", time.Since(t0).Round(time.Millisecond))
+		}
+	}
+
+	srv := api.New(st, api.Config{Logger: log, Static: static.FS()})
+	e := srv.Echo()
+	errc := make(chan error, 1)
+	go func() { errc <- e.Start(cfg.Addr) }()
+	log.Info("gridmap serving", "addr", cfg.Addr)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := e.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "error", err)
+	}
+	return nil
+}
