@@ -36,6 +36,10 @@ func Load(ctx context.Context, pool *pgxpool.Pool, c *County) (Stats, error) {
 	if _, err := tx.Exec(ctx, `SET CONSTRAINTS people_branch_fk, people_group_fk DEFERRED`); err != nil {
 		return st, fmt.Errorf("demo: defer constraints: %w", err)
 	}
+	// Per-statement statistics refreshes wait for the end of the load (see 002_tiles.sql).
+	if _, err := tx.Exec(ctx, `SET LOCAL gridmap.bulk = 'on'`); err != nil {
+		return st, fmt.Errorf("demo: bulk mode: %w", err)
+	}
 	var exists bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM units WHERE code = $1)`, c.Units[0].Code).Scan(&exists); err != nil {
 		return st, fmt.Errorf("demo: look for county: %w", err)
@@ -131,6 +135,15 @@ func Load(ctx context.Context, pool *pgxpool.Pool, c *County) (Stats, error) {
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, 'id'), (SELECT max(id) FROM `+pgx.Identifier{t}.Sanitize()+`))`, t); err != nil {
 			return st, fmt.Errorf("demo: advance %s ids: %w", t, err)
 		}
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL gridmap.bulk = 'off'`); err != nil {
+		return st, fmt.Errorf("demo: end bulk mode: %w", err)
+	}
+	_, err = tx.Exec(ctx, `
+		SELECT refresh_grid_stats(array_agg(id)), notify_change(ST_Extent(boundary))
+		FROM grids WHERE id > $1`, base.grid)
+	if err != nil {
+		return st, fmt.Errorf("demo: grid statistics: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return st, fmt.Errorf("demo: commit: %w", err)
