@@ -29,18 +29,24 @@ func newServer(t *testing.T, households int) (*httptest.Server, *store.Store, *a
 	t.Helper()
 	st := pg.Store(t)
 	if households > 0 {
-		c, err := demo.Generate(demo.Options{Households: households, Seed: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := demo.Load(context.Background(), st.Pool(), c); err != nil {
-			t.Fatal(err)
-		}
+		loadDemo(t, st, households)
 	}
 	srv := api.New(st, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BodyLimit: "1K"})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return ts, st, srv
+}
+
+// loadDemo loads a small demo county (seed 3) into the store's database.
+func loadDemo(t *testing.T, st *store.Store, households int) {
+	t.Helper()
+	c, err := demo.Generate(demo.Options{Households: households, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Load(context.Background(), st.Pool(), c); err != nil {
+		t.Fatal(err)
+	}
 }
 
 type response struct {

@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"gridmap/geo/store"
+	"gridmap/tiles"
 )
 
 // Config tunes the server.
@@ -22,6 +24,8 @@ type Config struct {
 	BodyLimit      string        // e.g. "32M"
 	RequestTimeout time.Duration // per request, passed to the database through the context
 	Static         fs.FS         // the web pages; nil serves none
+	TileCacheBytes int64         // in-process tile cache; 0 disables it
+	Basemap        string        // optional XYZ raster URL under the default style
 }
 
 // Server is the HTTP application.
@@ -30,6 +34,8 @@ type Server struct {
 	store   *store.Store
 	log     *slog.Logger
 	metrics *metrics
+	tiles   *tiles.Service
+	basemap string
 }
 
 // New wires the middleware and routes around the store.
@@ -45,7 +51,8 @@ func New(st *store.Store, cfg Config) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{e: e, store: st, log: cfg.Logger, metrics: newMetrics()}
+	s := &Server{e: e, store: st, log: cfg.Logger, metrics: newMetrics(),
+		tiles: tiles.New(st.Pool(), tiles.Options{CacheBytes: cfg.TileCacheBytes}), basemap: cfg.Basemap}
 	e.HTTPErrorHandler = s.handleError
 
 	e.Pre(headAsGet)
@@ -65,7 +72,10 @@ func New(st *store.Store, cfg Config) *Server {
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
 	e.Use(middleware.BodyLimit(cfg.BodyLimit))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
-		Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" },
+		// Tiles are stored gzipped already; metrics are small and scraped often.
+		Skipper: func(c echo.Context) bool {
+			return c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/tiles/")
+		},
 	}))
 	e.Use(middleware.ContextTimeout(cfg.RequestTimeout))
 
@@ -75,6 +85,9 @@ func New(st *store.Store, cfg Config) *Server {
 	v1.GET("/units", s.listUnits)
 	v1.GET("/units/:code", s.getUnit)
 	v1.GET("/grids", s.listGrids)
+	e.GET("/tiles/:layers/:z/:x/:file", s.getTile)
+	e.GET("/tiles/:file", s.getTileJSON)
+	e.GET("/styles/default.json", s.getStyle)
 	if cfg.Static != nil {
 		e.GET("/", echo.WrapHandler(http.FileServerFS(cfg.Static)))
 	}
@@ -115,3 +128,6 @@ func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// Tiles exposes the tile service (to start its invalidation listener).
+func (s *Server) Tiles() *tiles.Service { return s.tiles }

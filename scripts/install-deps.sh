@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what gridmap needs beyond Go and the PostgreSQL server binaries: PostGIS for the
-# newest installed PostgreSQL. Idempotent and quiet when everything is present.
+# newest installed PostgreSQL, GDAL (tests with real GIS tools) and wrk (benchmarks). Idempotent and quiet when everything is present.
 set -euo pipefail
 
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -17,6 +17,16 @@ if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
   echo "install-deps: installing postgresql-$major-postgis-3" >&2
   sudo_ apt-get update -qq
   DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq "postgresql-$major-postgis-3" >/dev/null
+fi
+
+# GDAL's ogrinfo/ogr2ogr check that GIS tools read our tiles and OGC API; wrk drives benchmarks.
+missing=()
+command -v ogrinfo >/dev/null || missing+=(gdal-bin)
+command -v wrk >/dev/null || missing+=(wrk)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if ! command -v go >/dev/null; then

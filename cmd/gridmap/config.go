@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"strconv"
 )
 
 // config is what the environment says; flags override it per command.
@@ -12,6 +13,8 @@ type config struct {
 	Addr        string
 	DataDir     string
 	LogLevel    string
+	TileCacheMB int64  // in-process tile cache; 0 turns it off
+	Basemap     string // optional XYZ raster URL under the default map style
 }
 
 func configFromEnv() config {
@@ -20,6 +23,8 @@ func configFromEnv() config {
 		Addr:        envOr("GRIDMAP_ADDR", ":8080"),
 		DataDir:     envOr("GRIDMAP_DATA", "./var"),
 		LogLevel:    envOr("GRIDMAP_LOG", "info"),
+		TileCacheMB: envInt("GRIDMAP_TILE_CACHE_MB", 256),
+		Basemap:     os.Getenv("GRIDMAP_BASEMAP"),
 	}
 }
 
@@ -35,4 +40,11 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("gridmap "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
+}
+
+func envInt(key string, def int64) int64 {
+	if v, err := strconv.ParseInt(os.Getenv(key), 10, 64); err == nil {
+		return v
+	}
+	return def
 }

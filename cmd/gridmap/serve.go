@@ -18,6 +18,7 @@ func runServe(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	fs := newFlags("serve", stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory of the embedded database")
+	fs.Int64Var(&cfg.TileCacheMB, "tile-cache-mb", cfg.TileCacheMB, "in-process tile cache in MiB (0: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,7 +49,11 @@ func runServe(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 		}
 	}
 
-	srv := api.New(st, api.Config{Logger: log, Static: static.FS()})
+	srv := api.New(st, api.Config{Logger: log, Static: static.FS(),
+		TileCacheBytes: cfg.TileCacheMB << 20, Basemap: cfg.Basemap})
+	if cfg.TileCacheMB > 0 {
+		go srv.Tiles().Listen(ctx, log, nil)
+	}
 	e := srv.Echo()
 	errc := make(chan error, 1)
 	go func() { errc <- e.Start(cfg.Addr) }()
