@@ -4,7 +4,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/gridmap
 
-.PHONY: all deps build run test bench bench-demo vet fmt clean
+.PHONY: all deps build run test bench bench-demo bench-tiles vet fmt clean
 
 all: build
 
@@ -26,12 +26,16 @@ test: deps
 	$(GO) test -count=1 -timeout 25m ./...
 
 # Benchmarks (figures recorded in docs/benchmarks.md).
-bench: deps bench-demo
+bench: deps bench-demo bench-tiles
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./geo/demo/
 
 # `gridmap demo --households 1000000` into a fresh embedded cluster, timed end to end.
 bench-demo: deps build
 	scripts/bench-demo.sh
+
+# Vector tiles on the 1M-household demo: wrk over z12–z16, cache off/on, against the PostGIS floor.
+bench-tiles: deps
+	scripts/bench-tiles.sh
 
 vet:
 	$(GO) vet ./...

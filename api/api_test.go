@@ -34,6 +34,7 @@ func newServer(t *testing.T, households int) (*httptest.Server, *store.Store, *a
 	srv := api.New(st, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BodyLimit: "1K"})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
+	t.Cleanup(srv.Close)
 	return ts, st, srv
 }
 

@@ -5,6 +5,7 @@
 package api
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -36,6 +37,7 @@ type Server struct {
 	metrics *metrics
 	tiles   *tiles.Service
 	basemap string
+	closers []func()
 }
 
 // New wires the middleware and routes around the store.
@@ -51,8 +53,17 @@ func New(st *store.Store, cfg Config) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{e: e, store: st, log: cfg.Logger, metrics: newMetrics(),
-		tiles: tiles.New(st.Pool(), tiles.Options{CacheBytes: cfg.TileCacheBytes}), basemap: cfg.Basemap}
+	s := &Server{e: e, store: st, log: cfg.Logger, metrics: newMetrics(), basemap: cfg.Basemap}
+	// Tile queries are few, fixed and hot: a pool of their own keeps one generic plan per
+	// statement instead of re-planning each tile (planning costs ~10 ms, running ~0.4 ms).
+	tilePool, err := st.NewPool(context.Background(), map[string]string{"plan_cache_mode": "force_generic_plan"})
+	if err != nil {
+		cfg.Logger.Warn("tile pool: using the main pool", "error", err)
+		tilePool = st.Pool()
+	} else {
+		s.closers = append(s.closers, tilePool.Close)
+	}
+	s.tiles = tiles.New(tilePool, tiles.Options{CacheBytes: cfg.TileCacheBytes})
 	e.HTTPErrorHandler = s.handleError
 
 	e.Pre(headAsGet)
@@ -126,6 +137,13 @@ func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 			r.Method = http.MethodGet
 		}
 		return next(c)
+	}
+}
+
+// Close releases what the server opened (its extra pools). The store stays open.
+func (s *Server) Close() {
+	for _, c := range s.closers {
+		c()
 	}
 }
 

@@ -54,16 +54,11 @@ func Layers() []Layer {
 				"coverage": "String: ok|out_of_band|no_branch|no_worker",
 			},
 			sql: `SELECT ST_AsMVT(t, 'grids', 4096, 'geom', 'id') FROM (
-				SELECT g.id, g.code, g.name, g.kind, u.name AS unit, b.name AS branch, sp.name AS secretary,
-				       (SELECT count(*) FROM party_groups pg WHERE pg.branch_id = b.id)::int AS party_groups,
-				       s.households, s.residents, s.party_members, s.state AS coverage,
-				       ST_AsMVTGeom(g.boundary_3857` + mvtGeom + ` AS geom
-				FROM grids g
-				JOIN units u ON u.code = g.unit_code
-				LEFT JOIN grid_stats s ON s.grid_id = g.id
-				LEFT JOIN branches b ON b.grid_id = g.id AND b.valid_to IS NULL
-				LEFT JOIN people sp ON sp.id = b.secretary_id
-				WHERE g.valid_to IS NULL AND g.boundary_3857 && ` + envelopeBuf + `
+				SELECT s.grid_id AS id, s.code, s.name, s.kind, s.unit_name AS unit, s.branch, s.secretary,
+				       s.party_groups, s.households, s.residents, s.party_members, s.state AS coverage,
+				       ST_AsMVTGeom(s.boundary_3857` + mvtGeom + ` AS geom
+				FROM grid_stats s
+				WHERE s.boundary_3857 && ` + envelopeBuf + `
 			) t WHERE geom IS NOT NULL`,
 		},
 		{
@@ -71,13 +66,10 @@ func Layers() []Layer {
 			MinZoom: 10, MaxZoom: MaxZoom,
 			Fields: map[string]string{"name": "String: branch", "secretary": "String", "grid": "String: grid code", "members": "Number: party members in the grid"},
 			sql: `SELECT ST_AsMVT(t, 'branches', 4096, 'geom', 'id') FROM (
-				SELECT b.id, b.name, sp.name AS secretary, g.code AS grid, coalesce(s.party_members, 0) AS members,
-				       ST_AsMVTGeom(g.label_3857` + mvtGeom + ` AS geom
-				FROM grids g
-				JOIN branches b ON b.grid_id = g.id AND b.valid_to IS NULL
-				LEFT JOIN people sp ON sp.id = b.secretary_id
-				LEFT JOIN grid_stats s ON s.grid_id = g.id
-				WHERE g.valid_to IS NULL AND g.label_3857 && ` + envelopeBuf + `
+				SELECT s.branch_id AS id, s.branch AS name, s.secretary, s.code AS grid, s.party_members AS members,
+				       ST_AsMVTGeom(s.label_3857` + mvtGeom + ` AS geom
+				FROM grid_stats s
+				WHERE s.branch_id IS NOT NULL AND s.label_3857 && ` + envelopeBuf + `
 			) t WHERE geom IS NOT NULL`,
 		},
 		{
@@ -101,10 +93,10 @@ func Layers() []Layer {
 			Fields:  map[string]string{"grid": "String: grid code", "party": "Boolean (points)", "households": "Number (per-grid counts below z15)", "party_members": "Number (per-grid counts below z15)"},
 			lowZoom: 15,
 			lowSQL: `SELECT ST_AsMVT(t, 'households', 4096, 'geom', 'id') FROM (
-				SELECT g.id, g.code AS grid, s.households, s.party_members,
-				       ST_AsMVTGeom(g.label_3857` + mvtGeom + ` AS geom
-				FROM grids g JOIN grid_stats s ON s.grid_id = g.id
-				WHERE g.valid_to IS NULL AND s.households > 0 AND g.label_3857 && ` + envelopeBuf + `
+				SELECT s.grid_id AS id, s.code AS grid, s.households, s.party_members,
+				       ST_AsMVTGeom(s.label_3857` + mvtGeom + ` AS geom
+				FROM grid_stats s
+				WHERE s.households > 0 AND s.label_3857 && ` + envelopeBuf + `
 			) t WHERE geom IS NOT NULL`,
 			sql: `SELECT ST_AsMVT(t, 'households', 4096, 'geom', 'id') FROM (
 				SELECT h.id, g.code AS grid, h.party,
@@ -133,10 +125,10 @@ func Layers() []Layer {
 			MinZoom: 0, MaxZoom: MaxZoom,
 			Fields: map[string]string{"kind": "String: out_of_band|no_branch|no_worker|uncovered_household", "grid": "String: grid code", "households": "Number"},
 			sql: `SELECT ST_AsMVT(t, 'coverage', 4096, 'geom', 'id') FROM (
-				SELECT g.id, s.state AS kind, g.code AS grid, s.households,
-				       ST_AsMVTGeom(g.boundary_3857` + mvtGeom + ` AS geom
-				FROM grids g JOIN grid_stats s ON s.grid_id = g.id AND s.state <> 'ok'
-				WHERE g.valid_to IS NULL AND g.boundary_3857 && ` + envelopeBuf + `
+				SELECT s.grid_id AS id, s.state AS kind, s.code AS grid, s.households,
+				       ST_AsMVTGeom(s.boundary_3857` + mvtGeom + ` AS geom
+				FROM grid_stats s
+				WHERE s.state <> 'ok' AND s.boundary_3857 && ` + envelopeBuf + `
 				UNION ALL
 				SELECT NULL, 'uncovered_household', NULL, 1,
 				       ST_AsMVTGeom(ST_Transform(h.location, 3857)` + mvtGeom + `

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
@@ -41,6 +42,7 @@ type Service struct {
 	order  []string
 	cache  *cache // nil when disabled
 	group  singleflight.Group
+	gzips  sync.Pool // *gzip.Writer: a new one allocates ~1 MB, more than a tile costs to render
 }
 
 // New returns a tile service over the pool.
@@ -157,9 +159,17 @@ func (s *Service) render(ctx context.Context, layers []string, z, x, y int) (*Ti
 	h.Write(raw)
 	t.ETag = fmt.Sprintf(`"%016x"`, h.Sum64())
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	buf.Grow(len(raw)/2 + 64)
+	zw, _ := s.gzips.Get().(*gzip.Writer)
+	if zw == nil {
+		zw, _ = gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	} else {
+		zw.Reset(&buf)
+	}
 	zw.Write(raw)
-	if err := zw.Close(); err != nil {
+	err := zw.Close()
+	s.gzips.Put(zw)
+	if err != nil {
 		return nil, fmt.Errorf("tiles: gzip: %w", err)
 	}
 	t.Gzip = buf.Bytes()

@@ -51,6 +51,7 @@ func runServe(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 
 	srv := api.New(st, api.Config{Logger: log, Static: static.FS(),
 		TileCacheBytes: cfg.TileCacheMB << 20, Basemap: cfg.Basemap})
+	defer srv.Close()
 	if cfg.TileCacheMB > 0 {
 		go srv.Tiles().Listen(ctx, log, nil)
 	}

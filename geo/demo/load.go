@@ -148,7 +148,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, c *County) (Stats, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return st, fmt.Errorf("demo: commit: %w", err)
 	}
-	if _, err := pool.Exec(ctx, `ANALYZE units, grids, households, people, branches, party_groups, grid_team, central_households, cadre_member_links, central_member_links, member_household_links`); err != nil {
+	if _, err := pool.Exec(ctx, `ANALYZE units, grids, grid_stats, households, people, branches, party_groups, grid_team, central_households, cadre_member_links, central_member_links, member_household_links`); err != nil {
 		return st, fmt.Errorf("demo: analyze: %w", err)
 	}
 	st = Stats{Units: len(c.Units), Grids: len(c.Grids), Households: len(c.Households), People: len(c.People),

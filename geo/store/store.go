@@ -52,6 +52,20 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	return &Store{pool: pool}, nil
 }
 
+// NewPool opens a second pool to the same database whose sessions carry extra settings
+// (say plan_cache_mode for a hot path of prepared statements). The caller closes it.
+func (s *Store) NewPool(ctx context.Context, params map[string]string) (*pgxpool.Pool, error) {
+	cfg := s.pool.Config()
+	for k, v := range params {
+		cfg.ConnConfig.RuntimeParams[k] = v
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open pool: %w", err)
+	}
+	return pool, nil
+}
+
 // Pool exposes the pool to the packages that stream through it (tiles, exports, demo).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
