@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"sort"
 	"strings"
 	"sync"
 
@@ -202,11 +201,4 @@ func (s *Service) CacheLen() int {
 // tileBound is the tile's WGS84 box with the 64/4096 render buffer.
 func tileBound(z, x, y int) orb.Bound {
 	return maptile.New(uint32(x), uint32(y), maptile.Zoom(z)).Bound(64.0 / 4096)
-}
-
-// sortedLayers is a stable key for a layer set (used by TileJSON URLs).
-func sortedLayers(l []string) []string {
-	out := append([]string(nil), l...)
-	sort.Strings(out)
-	return out
 }
