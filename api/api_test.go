@@ -31,7 +31,7 @@ func newServer(t *testing.T, households int) (*httptest.Server, *store.Store, *a
 	if households > 0 {
 		loadDemo(t, st, households)
 	}
-	srv := api.New(st, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BodyLimit: "1K"})
+	srv := api.New(st, api.Config{Logger: slog.New(slog.NewTextHandler(testLog(), nil)), BodyLimit: "8M"})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	t.Cleanup(srv.Close)
@@ -256,7 +256,7 @@ func TestErrorsKeepTheirShape(t *testing.T) {
 	wantError(t, do(t, "GET", ts.URL+"/no/such/route", nil), 404, "not_found", "")
 	wantError(t, do(t, "DELETE", ts.URL+"/api/v1/units", nil), 405, "method_not_allowed", "")
 	wantError(t, do(t, "GET", ts.URL+"/test/panic", nil), 500, "internal", "")
-	wantError(t, do(t, "POST", ts.URL+"/test/echo", strings.NewReader(strings.Repeat("x", 4096))), 413, "body_too_large", "")
+	wantError(t, do(t, "POST", ts.URL+"/test/echo", strings.NewReader(strings.Repeat("x", 9<<20))), 413, "body_too_large", "")
 	if r := do(t, "POST", ts.URL+"/test/echo", strings.NewReader("small")); r.status != 200 || string(r.body) != "small" {
 		t.Fatalf("small body: %d %s", r.status, r.body)
 	}
@@ -322,4 +322,12 @@ func TestMetricsAndGzip(t *testing.T) {
 	if !strings.Contains(string(b), `"units"`) {
 		t.Fatalf("gzipped body %s", b)
 	}
+}
+
+// testLog is where test servers log: nowhere, or stderr with GRIDMAP_TEST_LOG=1.
+func testLog() io.Writer {
+	if os.Getenv("GRIDMAP_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }

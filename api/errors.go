@@ -41,7 +41,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 func (s *Server) describe(err error, c echo.Context) (int, ErrorBody) {
 	var in *geo.InputError
 	var he *echo.HTTPError
+	var se *statusError
 	switch {
+	case errors.As(err, &se):
+		return se.Status, ErrorBody{se.Detail}
 	case errors.As(err, &in):
 		status := http.StatusBadRequest
 		if in.Code == "invalid_geometry" || strings.HasPrefix(in.Code, "topology_") {
@@ -68,6 +71,17 @@ func (s *Server) describe(err error, c echo.Context) (int, ErrorBody) {
 	}
 	s.log.Error("unexpected error", "error", err, "id", requestID(c))
 	return http.StatusInternalServerError, body("internal", "internal error; quote request id "+requestID(c))
+}
+
+// statusError is an error with its own status and body, for answers the sentinels cannot
+// describe (a 404 that names the nearest grid, a 413 for too many points).
+type statusError struct {
+	Status int
+	Detail ErrorDetail
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.Status, e.Detail.Code, e.Detail.Message)
 }
 
 func body(code, msg string) ErrorBody { return ErrorBody{ErrorDetail{Code: code, Message: msg}} }
@@ -98,6 +112,8 @@ func httpCode(status int) string {
 		return "rate_limited"
 	case http.StatusServiceUnavailable:
 		return "unavailable"
+	case http.StatusPreconditionRequired:
+		return "precondition_required"
 	}
 	if status >= 500 {
 		return "internal"
@@ -108,3 +124,6 @@ func httpCode(status int) string {
 func requestID(c echo.Context) string {
 	return c.Response().Header().Get(echo.HeaderXRequestID)
 }
+
+// asErr is errors.As for the error handler's helpers.
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
