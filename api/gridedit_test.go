@@ -42,7 +42,9 @@ func feature(props map[string]any, geometry any) string {
 	return string(b)
 }
 
-func polygon(rings any) map[string]any { return map[string]any{"type": "Polygon", "coordinates": rings} }
+func polygon(rings any) map[string]any {
+	return map[string]any{"type": "Polygon", "coordinates": rings}
+}
 
 func send(t *testing.T, method, url, body string, header map[string]string) response {
 	t.Helper()

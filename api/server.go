@@ -101,6 +101,7 @@ func New(st *store.Store, cfg Config) *Server {
 	v1.PUT("/grids/:code", s.replaceGrid)
 	v1.DELETE("/grids/:code", s.retireGrid)
 	v1.GET("/grids/:code/history", s.gridHistory)
+	v1.GET("/export/:what", s.export)
 	e.GET("/tiles/:layers/:z/:x/:file", s.getTile)
 	e.GET("/tiles/:file", s.getTileJSON)
 	e.GET("/styles/default.json", s.getStyle)
