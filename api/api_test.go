@@ -58,9 +58,18 @@ type response struct {
 
 func do(t *testing.T, method, url string, body io.Reader) response {
 	t.Helper()
+	return request(t, method, url, body, nil)
+}
+
+// request sends one request over real HTTP with the given headers and reads the answer.
+func request(t *testing.T, method, url string, body io.Reader, header map[string]string) response {
+	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -3,9 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"math"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -46,26 +44,14 @@ func polygon(rings any) map[string]any {
 	return map[string]any{"type": "Polygon", "coordinates": rings}
 }
 
+// send sends a GeoJSON body with extra headers.
 func send(t *testing.T, method, url, body string, header map[string]string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/geo+json")
+	h := map[string]string{"Content-Type": "application/geo+json"}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{res.StatusCode, res.Header, b}
+	return request(t, method, url, strings.NewReader(body), h)
 }
 
 type gridBody struct {
