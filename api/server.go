@@ -26,6 +26,7 @@ type Config struct {
 	RequestTimeout time.Duration // per request, passed to the database through the context
 	Static         fs.FS         // the web pages; nil serves none
 	TileCacheBytes int64         // in-process tile cache; 0 disables it
+	ImportLimit    int64         // bytes a household file may have; default 512 MiB
 	Basemap        string        // optional XYZ raster URL under the default style
 }
 
@@ -38,6 +39,8 @@ type Server struct {
 	tiles   *tiles.Service
 	basemap string
 	closers []func()
+
+	importLimit int64
 }
 
 // New wires the middleware and routes around the store.
@@ -51,9 +54,13 @@ func New(st *store.Store, cfg Config) *Server {
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
+	if cfg.ImportLimit == 0 {
+		cfg.ImportLimit = defaultImportLimit
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{e: e, store: st, log: cfg.Logger, metrics: newMetrics(), basemap: cfg.Basemap}
+	s := &Server{e: e, store: st, log: cfg.Logger, metrics: newMetrics(), basemap: cfg.Basemap,
+		importLimit: cfg.ImportLimit}
 	// Tile queries are few, fixed and hot: a pool of their own keeps one generic plan per
 	// statement instead of re-planning each tile (planning costs ~10 ms, running ~0.4 ms).
 	tilePool, err := st.NewPool(context.Background(), map[string]string{"plan_cache_mode": "force_generic_plan"})
@@ -81,14 +88,24 @@ func New(st *store.Store, cfg Config) *Server {
 		LogValuesFunc: s.logRequest,
 	}))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
-	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	// Long-running routes: imports read up to cfg.ImportLimit themselves, exports and event
+	// streams may outlast the request timeout.
+	long := func(c echo.Context) bool {
+		switch c.Path() {
+		case "/api/v1/import/households", "/api/v1/export/:what", "/api/v1/draw/:id/events":
+			return true
+		}
+		return false
+	}
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
+		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/import/households" }}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		// Tiles are stored gzipped already; metrics are small and scraped often.
 		Skipper: func(c echo.Context) bool {
 			return c.Path() == "/metrics" || strings.HasPrefix(c.Path(), "/tiles/")
 		},
 	}))
-	e.Use(middleware.ContextTimeout(cfg.RequestTimeout))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout, Skipper: long}))
 
 	e.GET("/health", s.health)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
@@ -102,6 +119,7 @@ func New(st *store.Store, cfg Config) *Server {
 	v1.DELETE("/grids/:code", s.retireGrid)
 	v1.GET("/grids/:code/history", s.gridHistory)
 	v1.GET("/export/:what", s.export)
+	v1.POST("/import/households", s.importHouseholds)
 	e.GET("/tiles/:layers/:z/:x/:file", s.getTile)
 	e.GET("/tiles/:file", s.getTileJSON)
 	e.GET("/styles/default.json", s.getStyle)

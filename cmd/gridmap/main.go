@@ -21,6 +21,7 @@ usage:
   gridmap serve   [--addr :8080] [--data ./var]   serve (embedded database when DATABASE_URL is unset)
   gridmap migrate                                 apply migrations to the database
   gridmap demo    [--households N] [--seed S]     load the synthetic demo county
+  gridmap import  households FILE [--crs gcj02] [--unit CODE] [--skip-invalid] [--encoding gbk]
   gridmap draw    --boundary B.geojson --households H.geojson --min 300 --max 500 --out grids.geojson
                   [--weight households|residents] [--barriers R.geojson] [--seed S]
                                                   draw grids by residential adjacency (file mode, no database)
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, cfg, log, args[1:], stderr)
 	case "demo":
 		return runDemo(ctx, cfg, log, args[1:], stdout, stderr)
+	case "import":
+		return runImport(ctx, cfg, log, args[1:], stdout, stderr)
 	case "draw":
 		return runDraw(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
