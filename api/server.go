@@ -28,6 +28,7 @@ type Config struct {
 	TileCacheBytes int64         // in-process tile cache; 0 disables it
 	ImportLimit    int64         // bytes a household file may have; default 512 MiB
 	Basemap        string        // optional XYZ raster URL under the default style
+	ShowPersonal   bool          // names and phones in the clear; default masked (张**, 138****5678)
 }
 
 // Server is the HTTP application.
@@ -118,6 +119,28 @@ func New(st *store.Store, cfg Config) *Server {
 	v1.PUT("/grids/:code", s.replaceGrid)
 	v1.DELETE("/grids/:code", s.retireGrid)
 	v1.GET("/grids/:code/history", s.gridHistory)
+	org := newOrgHandlers(st, cfg)
+	v1.POST("/people", org.createPerson)
+	v1.GET("/people", org.listPeople)
+	v1.GET("/people/:id", org.getPerson)
+	v1.PUT("/people/:id", org.updatePerson)
+	v1.DELETE("/people/:id", org.deletePerson)
+	v1.GET("/grids/:code/team", org.getTeam)
+	v1.PUT("/grids/:code/team", org.replaceTeam)
+	v1.GET("/grids/:code/branch", org.getBranch)
+	v1.POST("/grids/:code/branch", org.createBranch)
+	v1.PUT("/grids/:code/branch", org.updateBranch)
+	v1.DELETE("/grids/:code/branch", org.endBranch)
+	v1.GET("/branches/:id/groups", org.listGroups)
+	v1.POST("/branches/:id/groups", org.createGroup)
+	v1.GET("/groups/:id", org.getGroup)
+	v1.PUT("/groups/:id", org.updateGroup)
+	v1.DELETE("/groups/:id", org.deleteGroup)
+	v1.POST("/central-households", org.createCentral)
+	v1.GET("/central-households/:id", org.getCentral)
+	v1.DELETE("/central-households/:id", org.deleteCentral)
+	v1.GET("/links", org.listLinks)
+	v1.PUT("/links/:kind", org.replaceLinks)
 	v1.GET("/export/:what", s.export)
 	v1.POST("/import/households", s.importHouseholds)
 	e.GET("/tiles/:layers/:z/:x/:file", s.getTile)
