@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"gridmap/api/ogc"
 	"gridmap/geo/store"
 	"gridmap/tiles"
 )
@@ -39,6 +40,7 @@ type Server struct {
 	metrics *metrics
 	tiles   *tiles.Service
 	basemap string
+	locate  *Locator
 	closers []func()
 
 	importLimit int64
@@ -61,7 +63,7 @@ func New(st *store.Store, cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{e: e, store: st, log: cfg.Logger, metrics: newMetrics(), basemap: cfg.Basemap,
-		importLimit: cfg.ImportLimit}
+		locate: newLocator(st, cfg.Logger), importLimit: cfg.ImportLimit}
 	// Tile queries are few, fixed and hot: a pool of their own keeps one generic plan per
 	// statement instead of re-planning each tile (planning costs ~10 ms, running ~0.4 ms).
 	tilePool, err := st.NewPool(context.Background(), map[string]string{"plan_cache_mode": "force_generic_plan"})
@@ -143,9 +145,12 @@ func New(st *store.Store, cfg Config) *Server {
 	v1.PUT("/links/:kind", org.replaceLinks)
 	v1.GET("/export/:what", s.export)
 	v1.POST("/import/households", s.importHouseholds)
+	v1.GET("/locate", s.locate.get)
+	v1.POST("/locate", s.locate.post)
 	e.GET("/tiles/:layers/:z/:x/:file", s.getTile)
 	e.GET("/tiles/:file", s.getTileJSON)
 	e.GET("/styles/default.json", s.getStyle)
+	ogc.Register(e.Group("/ogc"), st.Pool(), ogc.Options{Logger: cfg.Logger})
 	if cfg.Static != nil {
 		e.GET("/", echo.WrapHandler(http.FileServerFS(cfg.Static)))
 	}

@@ -55,6 +55,7 @@ func runServe(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	if cfg.TileCacheMB > 0 {
 		go srv.Tiles().Listen(ctx, log, nil)
 	}
+	go srv.Locate().Listen(ctx, nil)
 	e := srv.Echo()
 	errc := make(chan error, 1)
 	go func() { errc <- e.Start(cfg.Addr) }()
