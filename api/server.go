@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"gridmap/api/ogc"
+	"gridmap/geo/drawjob"
 	"gridmap/geo/store"
 	"gridmap/tiles"
 )
@@ -41,6 +42,7 @@ type Server struct {
 	tiles   *tiles.Service
 	basemap string
 	locate  *Locator
+	draws   *drawjob.Registry
 	closers []func()
 
 	importLimit int64
@@ -75,6 +77,8 @@ func New(st *store.Store, cfg Config) *Server {
 	}
 	s.tiles = tiles.New(tilePool, tiles.Options{CacheBytes: cfg.TileCacheBytes})
 	e.HTTPErrorHandler = s.handleError
+	s.draws = drawjob.NewRegistry(st, drawjob.Options{Logger: cfg.Logger})
+	s.closers = append(s.closers, s.draws.Close)
 
 	e.Pre(headAsGet)
 	e.Use(middleware.RequestID())
@@ -147,6 +151,11 @@ func New(st *store.Store, cfg Config) *Server {
 	v1.POST("/import/households", s.importHouseholds)
 	v1.GET("/locate", s.locate.get)
 	v1.POST("/locate", s.locate.post)
+	v1.POST("/draw", s.postDraw)
+	v1.GET("/draw/:id", s.getDraw)
+	v1.GET("/draw/:id/events", s.drawEvents)
+	v1.POST("/draw/:id/apply", s.applyDraw)
+	v1.POST("/assign", s.postAssign)
 	e.GET("/tiles/:layers/:z/:x/:file", s.getTile)
 	e.GET("/tiles/:file", s.getTileJSON)
 	e.GET("/styles/default.json", s.getStyle)

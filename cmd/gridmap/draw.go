@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,10 +32,16 @@ MultiPolygon, lon/lat WGS84); H holds household Points whose optional properties
 rail) that grids should not straddle. The output is a FeatureCollection of grid polygons with
 properties grid, households, residents, points, polsby_popper. Exit code 3: the band cannot
 be met (a report names each component and the numbers).
+
+Database mode: gridmap draw --unit CODE [--min N --max N] [--weight …] [--barriers R.geojson]
+[--keep GRID,GRID] [--seed S] [--out grids.geojson] [--apply] draws a village/community (12
+digits) or each village/community of a township/street (9 digits) from the database; the band
+defaults to the unit's span policy. --apply retires the unit's grids (except --keep) and
+creates the drawn ones in one transaction.
 `
 
-// runDraw implements `gridmap draw` in file mode.
-func runDraw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runDraw implements `gridmap draw`: file mode, or database mode with --unit.
+func runDraw(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("draw", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -51,7 +58,9 @@ func runDraw(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same grids")
 	out := fs.String("out", "", "output GeoJSON file, - for standard output")
 	budget := fs.Duration("time-budget", 0, "cap on the compactness search (0: automatic)")
-	unit := fs.String("unit", "", "database mode: draw the grids of this unit")
+	unit := fs.String("unit", "", "database mode: draw the grids of this village/community or township/street")
+	keep := fs.String("keep", "", "database mode: comma-separated grid codes to keep as they are")
+	apply := fs.Bool("apply", false, "database mode: apply the drawing (retire the old grids, create the new ones)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -59,7 +68,28 @@ func runDraw(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return &exitError{2, fmt.Errorf("draw: %w", err)}
 	}
 	if *unit != "" {
-		return &exitError{2, errors.New("draw: database mode (--unit) is not available here; use --boundary and --households")}
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, name := range []string{"boundary", "households"} {
+			if set[name] {
+				return &exitError{2, fmt.Errorf("draw: --%s is for file mode; --unit reads the unit from the database", name)}
+			}
+		}
+		o := dbDrawOptions{unit: *unit, weight: *weight, barriers: *barriers, seed: *seed, budget: *budget,
+			strict: *strict, apply: *apply, out: *out}
+		if set["min"] {
+			o.min = *minW
+		}
+		if set["max"] {
+			o.max = *maxW
+		}
+		if *keep != "" {
+			o.keep = strings.Split(*keep, ",")
+		}
+		return runDrawDB(ctx, cfg, log, o, stdout, stderr)
+	}
+	if *keep != "" || *apply {
+		return &exitError{2, errors.New("draw: --keep and --apply need --unit (database mode)")}
 	}
 	var missing []string
 	for name, v := range map[string]string{"--boundary": *boundary, "--households": *households, "--out": *out} {

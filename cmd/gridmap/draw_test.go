@@ -95,7 +95,7 @@ func TestRunDraw(t *testing.T) {
 				args = tc.args
 			}
 			var stdout, stderr bytes.Buffer
-			err := runDraw(context.Background(), args, &stdout, &stderr)
+			err := runDraw(context.Background(), config{}, nil, args, &stdout, &stderr)
 			if tc.code != 0 {
 				var ee *exitError
 				if !errors.As(err, &ee) || ee.code != tc.code {

@@ -25,6 +25,8 @@ usage:
   gridmap draw    --boundary B.geojson --households H.geojson --min 300 --max 500 --out grids.geojson
                   [--weight households|residents] [--barriers R.geojson] [--seed S]
                                                   draw grids by residential adjacency (file mode, no database)
+  gridmap draw    --unit CODE [--min 300 --max 500] [--keep CODES] [--apply] [--out grids.geojson]
+                                                  draw a unit's grids from the database (and apply them)
   gridmap help                                    this text
 
 environment: DATABASE_URL (PostgreSQL + PostGIS; unset: embedded), GRIDMAP_ADDR (:8080),
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "import":
 		return runImport(ctx, cfg, log, args[1:], stdout, stderr)
 	case "draw":
-		return runDraw(ctx, args[1:], stdout, stderr)
+		return runDraw(ctx, cfg, log, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
