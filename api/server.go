@@ -156,6 +156,8 @@ func New(st *store.Store, cfg Config) *Server {
 	v1.GET("/draw/:id/events", s.drawEvents)
 	v1.POST("/draw/:id/apply", s.applyDraw)
 	v1.POST("/assign", s.postAssign)
+	v1.GET("/coverage", s.getCoverage)
+	v1.GET("/coverage/problems", s.getCoverageProblems)
 	e.GET("/tiles/:layers/:z/:x/:file", s.getTile)
 	e.GET("/tiles/:file", s.getTileJSON)
 	e.GET("/styles/default.json", s.getStyle)

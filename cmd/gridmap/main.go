@@ -27,6 +27,7 @@ usage:
                                                   draw grids by residential adjacency (file mode, no database)
   gridmap draw    --unit CODE [--min 300 --max 500] [--keep CODES] [--apply] [--out grids.geojson]
                                                   draw a unit's grids from the database (and apply them)
+  gridmap coverage --unit CODE [--json | --problems [--kind K,…]]   coverage and span report of a unit
   gridmap help                                    this text
 
 environment: DATABASE_URL (PostgreSQL + PostGIS; unset: embedded), GRIDMAP_ADDR (:8080),
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runImport(ctx, cfg, log, args[1:], stdout, stderr)
 	case "draw":
 		return runDraw(ctx, cfg, log, args[1:], stdout, stderr)
+	case "coverage":
+		return runCoverage(ctx, cfg, log, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

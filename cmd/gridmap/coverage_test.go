@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"gridmap/geo/demo"
+	"gridmap/geo/store"
+	"gridmap/geo/store/storetest"
+)
+
+// TestRunCoverage drives `gridmap coverage` against a throwaway PostGIS holding a small demo
+// county: the table, the JSON summary, the problems and the usage errors.
+func TestRunCoverage(t *testing.T) {
+	ctx := context.Background()
+	pg, err := storetest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	dsn := pg.DSN(t)
+	st, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := demo.Generate(demo.Options{Households: 3000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Load(ctx, st.Pool(), c); err != nil {
+		t.Fatal(err)
+	}
+	// One household moved out of every grid.
+	if _, err := st.Pool().Exec(ctx, `UPDATE households SET location = ST_SetSRID(ST_MakePoint(0, 0), 4326)
+		WHERE id = (SELECT min(id) FROM households)`); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DATABASE_URL", dsn)
+	run1 := func(args ...string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		err := run(ctx, append([]string{"coverage"}, args...), &out, &errOut)
+		return out.String(), errOut.String(), err
+	}
+
+	out, _, err := run1("--unit", "999001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"covered %", "999001", "99.97", "household_no_grid", "error"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("table lacks %q:\n%s", want, out)
+		}
+	}
+
+	out, _, err = run1("--unit", "999001", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Code     string
+		Counts   struct{ Households int }
+		Problems map[string]int
+		Children []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if sum.Code != "999001" || sum.Counts.Households != 3000 || sum.Problems["household_no_grid"] != 1 || len(sum.Children) == 0 {
+		t.Fatalf("summary %s", out)
+	}
+
+	out, _, err = run1("--unit", "999001", "--problems", "--kind", "household_no_grid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc struct {
+		Type     string
+		Features []struct{ Properties struct{ Kind string } }
+	}
+	if err := json.Unmarshal([]byte(out), &fc); err != nil || fc.Type != "FeatureCollection" || len(fc.Features) != 1 ||
+		fc.Features[0].Properties.Kind != "household_no_grid" {
+		t.Fatalf("problems %v: %s", err, out)
+	}
+
+	if _, _, err := run1(); err == nil {
+		t.Fatal("no --unit: want an error")
+	}
+	if _, _, err := run1("--unit", "999001", "--problems", "--kind", "holes"); err == nil || !strings.Contains(err.Error(), "holes") {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	if _, _, err := run1("--unit", "999002"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("unknown unit: %v", err)
+	}
+}
