@@ -4,7 +4,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/gridmap
 
-.PHONY: all deps build run test bench bench-demo bench-tiles vet fmt clean
+.PHONY: all deps build run test bench bench-demo bench-tiles vet fmt clean bench-locate
 
 all: build
 
@@ -45,3 +45,19 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# Locate on the 1M-household demo: wrk on GET /api/v1/locate (keep-alive) vs the PostGIS floor.
+bench-locate: deps
+	scripts/bench-locate.sh
+
+# Drawing and assignment: partition.Draw on generated instances (1k–100k points) checked by
+# PostGIS, against ST_ClusterKMeans with the same k; exact assignment of 100k households vs greedy.
+.PHONY: bench-draw
+bench-draw: deps
+	scripts/bench-draw.sh
+
+# Coverage report on the 1M-household demo: county and village, in process and over HTTP,
+# against the naive per-household ST_Contains query in the same run (issue 5).
+.PHONY: bench-coverage
+bench-coverage: deps
+	scripts/bench-coverage.sh

@@ -117,6 +117,7 @@ func New(st *store.Store, cfg Config) *Server {
 	e.GET("/health", s.health)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 	v1 := e.Group("/api/v1")
+	v1.GET("/openapi.json", s.getOpenAPI)
 	v1.GET("/units", s.listUnits)
 	v1.GET("/units/:code", s.getUnit)
 	v1.GET("/grids", s.listGrids)
