@@ -181,16 +181,22 @@ func (s *Server) logRequest(c echo.Context, v middleware.RequestLoggerValues) er
 		route = "unmatched"
 	}
 	s.metrics.observe(v.Method, route, v.Status, v.Latency)
+	level := slog.LevelInfo
+	if v.Error != nil && v.Status >= 500 {
+		level = slog.LevelError
+	}
+	ctx := c.Request().Context()
+	if !s.log.Enabled(ctx, level) {
+		return nil
+	}
 	attrs := []slog.Attr{
 		slog.String("id", v.RequestID), slog.String("method", v.Method), slog.String("uri", v.URI),
 		slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("remote", v.RemoteIP),
 	}
-	level := slog.LevelInfo
-	if v.Error != nil && v.Status >= 500 {
-		level = slog.LevelError
+	if level == slog.LevelError {
 		attrs = append(attrs, slog.String("error", v.Error.Error()))
 	}
-	s.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+	s.log.LogAttrs(ctx, level, "request", attrs...)
 	return nil
 }
 

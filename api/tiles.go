@@ -60,6 +60,9 @@ func (s *Server) getTile(c echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	const mvtType = "application/vnd.mapbox-vector-tile"
+	if t.Plain != nil {
+		return c.Blob(http.StatusOK, mvtType, t.Plain)
+	}
 	if strings.Contains(c.Request().Header.Get("Accept-Encoding"), "gzip") {
 		h.Set("Content-Encoding", "gzip")
 		return c.Blob(http.StatusOK, mvtType, t.Gzip)

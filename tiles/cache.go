@@ -29,7 +29,9 @@ func newCache(maxBytes int64) *cache {
 	return &cache{max: maxBytes, ll: list.New(), items: map[string]*list.Element{}}
 }
 
-func entrySize(e *cacheEntry) int64 { return int64(len(e.tile.Gzip) + len(e.key) + 128) }
+func entrySize(e *cacheEntry) int64 {
+	return int64(len(e.tile.Gzip) + len(e.tile.Plain) + len(e.key) + 128)
+}
 
 func (c *cache) get(key string) (*Tile, bool) {
 	c.mu.Lock()

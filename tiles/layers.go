@@ -7,7 +7,8 @@ package tiles
 
 // Layer is one map layer: its SQL, the zooms it has data at, and its fields for TileJSON.
 // The SQL takes $1 = z, $2 = x, $3 = y and returns one bytea: the layer's MVT (empty when
-// the tile holds nothing). No layer carries personal fields (names of residents, phones,
+// the tile holds nothing). ST_AsMVT skips rows whose clipped geometry is NULL, so the
+// queries do not filter them (a filter would clip every geometry twice). No layer carries personal fields (names of residents, phones,
 // addresses).
 type Layer struct {
 	Name        string
@@ -42,7 +43,7 @@ func Layers() []Layer {
 				SELECT u.id, u.code, u.name, u.level, ST_AsMVTGeom(u.boundary_3857` + mvtGeom + ` AS geom
 				FROM units u WHERE u.boundary_3857 && ` + envelopeBuf + `
 				  AND (length(u.code) <= 6 + 3 * greatest(0, least(2, ($1 - 7) / 3)))
-			) t WHERE geom IS NOT NULL`,
+			) t`,
 		},
 		{
 			Name: "grids", Description: "Active grids with their party branch, counts and coverage state",
@@ -59,7 +60,7 @@ func Layers() []Layer {
 				       ST_AsMVTGeom(s.boundary_3857` + mvtGeom + ` AS geom
 				FROM grid_stats s
 				WHERE s.boundary_3857 && ` + envelopeBuf + `
-			) t WHERE geom IS NOT NULL`,
+			) t`,
 		},
 		{
 			Name: "branches", Description: "One labelled point per grid party branch",
@@ -70,7 +71,7 @@ func Layers() []Layer {
 				       ST_AsMVTGeom(s.label_3857` + mvtGeom + ` AS geom
 				FROM grid_stats s
 				WHERE s.branch_id IS NOT NULL AND s.label_3857 && ` + envelopeBuf + `
-			) t WHERE geom IS NOT NULL`,
+			) t`,
 		},
 		{
 			Name: "members", Description: "Party members' homes, with the households each serves",
@@ -85,7 +86,7 @@ func Layers() []Layer {
 				JOIN people p ON p.household_id = h.id AND p.party_member
 				LEFT JOIN grids g ON g.id = h.grid_id
 				WHERE h.location && ` + envelope4326 + `
-			) t WHERE geom IS NOT NULL`,
+			) t`,
 		},
 		{
 			Name: "households", Description: "Households: points from z15 (grid code, party flag); per-grid counts below",
@@ -97,13 +98,13 @@ func Layers() []Layer {
 				       ST_AsMVTGeom(s.label_3857` + mvtGeom + ` AS geom
 				FROM grid_stats s
 				WHERE s.households > 0 AND s.label_3857 && ` + envelopeBuf + `
-			) t WHERE geom IS NOT NULL`,
+			) t`,
 			sql: `SELECT ST_AsMVT(t, 'households', 4096, 'geom', 'id') FROM (
 				SELECT h.id, g.code AS grid, h.party,
 				       ST_AsMVTGeom(ST_Transform(h.location, 3857)` + mvtGeom + ` AS geom
 				FROM households h LEFT JOIN grids g ON g.id = h.grid_id
 				WHERE h.location && ` + envelope4326 + `
-			) t WHERE geom IS NOT NULL`,
+			) t`,
 		},
 		{
 			Name: "links", Description: "Lines from each party member's home to the households they serve",
@@ -118,7 +119,7 @@ func Layers() []Layer {
 				JOIN households mh ON mh.id = p.household_id
 				LEFT JOIN grids g ON g.id = h.grid_id
 				WHERE h.location && ` + envelope4326 + `
-			) t WHERE geom IS NOT NULL`,
+			) t`,
 		},
 		{
 			Name: "coverage", Description: "Coverage problems: grids out of band or without branch/worker; households in no grid (z12+)",
@@ -134,7 +135,7 @@ func Layers() []Layer {
 				       ST_AsMVTGeom(ST_Transform(h.location, 3857)` + mvtGeom + `
 				FROM households h
 				WHERE $1 >= 12 AND h.grid_id IS NULL AND h.location && ` + envelope4326 + `
-			) t WHERE geom IS NOT NULL`,
+			) t`,
 		},
 	}
 }

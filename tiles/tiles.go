@@ -18,12 +18,18 @@ import (
 	"gridmap/geo"
 )
 
-// Tile is a rendered tile: gzipped MVT bytes and a strong ETag. An empty tile has no bytes.
+// Tile is a rendered tile with a strong ETag. Tiles smaller than gzipMin are kept as they
+// are (Plain): compressing them costs more time than the bytes it saves. Larger ones are
+// kept gzipped (Gzip). An empty tile has neither.
 type Tile struct {
-	Gzip []byte
-	ETag string
-	Raw  int // size before compression
+	Gzip  []byte
+	Plain []byte
+	ETag  string
+	Raw   int // size before compression
 }
+
+// gzipMin is the smallest tile worth compressing.
+const gzipMin = 1400
 
 // Empty reports whether the tile holds no feature.
 func (t *Tile) Empty() bool { return t.Raw == 0 }
@@ -157,6 +163,10 @@ func (s *Service) render(ctx context.Context, layers []string, z, x, y int) (*Ti
 	h := fnv.New64a()
 	h.Write(raw)
 	t.ETag = fmt.Sprintf(`"%016x"`, h.Sum64())
+	if len(raw) < gzipMin {
+		t.Plain = raw
+		return t, nil
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(raw)/2 + 64)
 	zw, _ := s.gzips.Get().(*gzip.Writer)
