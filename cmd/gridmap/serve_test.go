@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +16,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
+
+	"gridmap/geo/store/storetest"
 )
 
 // lockedBuffer collects a child's output while the test reads it.
@@ -52,10 +61,7 @@ func TestServeEmbedded(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "gridmap")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	data := filepath.Join(tmp, "var")
 
 	start := func() (*exec.Cmd, *lockedBuffer, string) {
@@ -129,6 +135,140 @@ func TestServeEmbedded(t *testing.T) {
 		t.Fatalf("second start did not reuse the data:\n%s", logs)
 	}
 	stop(cmd, logs)
+}
+
+// buildBinary builds the gridmap binary into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gridmap")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// waitHealthy polls /health until it answers 200.
+func waitHealthy(t *testing.T, addr string, logs *lockedBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if res, err := http.Get("http://" + addr + "/health"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no healthy answer within 60 s; logs:\n%s", logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestReplicasStayCoherent runs two gridmap processes on one database (DATABASE_URL): after
+// a grid edit, both serve the new tile and both locate answers name the new grid within one
+// second — the cached tiles and the in-memory locate index follow LISTEN/NOTIFY.
+func TestReplicasStayCoherent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	ctx := context.Background()
+	pg, err := storetest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	dsn := pg.DSN(t)
+	bin := buildBinary(t)
+	demoCmd := exec.Command(bin, "demo", "--households", "2000")
+	demoCmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
+	if out, err := demoCmd.CombinedOutput(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	var addrs []string
+	for range 2 {
+		addr := freeAddr(t)
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "GRIDMAP_ADDR="+addr, "GRIDMAP_LOG=warn")
+		logs := &lockedBuffer{}
+		cmd.Stdout, cmd.Stderr = logs, logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Signal(syscall.SIGINT); cmd.Wait() })
+		waitHealthy(t, addr, logs)
+		addrs = append(addrs, addr)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var code string
+	var lon, lat float64
+	err = conn.QueryRow(ctx, `SELECT g.code, ST_X(h.location), ST_Y(h.location) FROM households h JOIN grids g ON g.id = h.grid_id
+		ORDER BY h.id LIMIT 1`).Scan(&code, &lon, &lat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := maptile.At(orb.Point{lon, lat}, 14)
+	tileURL := fmt.Sprintf("/tiles/grids/%d/%d/%d.mvt", tl.Z, tl.X, tl.Y)
+	locateURL := fmt.Sprintf("/api/v1/locate?lon=%v&lat=%v", lon, lat)
+	tileName := func(addr string) string {
+		res, err := http.Get("http://" + addr + tileURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		layers, err := mvt.Unmarshal(b)
+		if err != nil {
+			t.Fatalf("tile: %v", err)
+		}
+		for _, l := range layers {
+			for _, f := range l.Features {
+				if f.Properties["code"] == code {
+					return fmt.Sprint(f.Properties["name"])
+				}
+			}
+		}
+		t.Fatalf("grid %s not in tile %s", code, tileURL)
+		return ""
+	}
+	locateName := func(addr string) string {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			res, err := http.Get("http://" + addr + locateURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct{ Grid struct{ Code, Name string } }
+			err = json.NewDecoder(res.Body).Decode(&body)
+			res.Body.Close()
+			if res.StatusCode == 200 && err == nil {
+				return body.Grid.Name
+			}
+			if res.StatusCode != 503 || time.Now().After(deadline) { // 503 while the index loads
+				t.Fatalf("locate: status %d, %v", res.StatusCode, err)
+			}
+		}
+	}
+	for _, a := range addrs { // warm both caches
+		if tileName(a) != tileName(a) || locateName(a) == "改名网格" {
+			t.Fatal("unexpected answer before the edit")
+		}
+	}
+	if _, err := conn.Exec(ctx, `UPDATE grids SET name = '改名网格', version = version + 1 WHERE code = $1`, code); err != nil {
+		t.Fatal(err)
+	}
+	edited := time.Now()
+	for i, a := range addrs {
+		for tileName(a) != "改名网格" || locateName(a) != "改名网格" {
+			if time.Since(edited) > time.Second {
+				t.Fatalf("replica %d: tile %q, locate %q a second after the edit", i, tileName(a), locateName(a))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 }
 
 func TestUnknownCommand(t *testing.T) {
