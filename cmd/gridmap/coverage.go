@@ -36,16 +36,11 @@ func runCoverage(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	if err != nil {
 		return &exitError{2, fmt.Errorf("coverage: %w", err)}
 	}
-	db, err := openDatabase(ctx, cfg, log)
+	st, _, done, err := openStore(ctx, cfg, log, 10*time.Minute)
 	if err != nil {
 		return err
 	}
-	defer db.close(log)
-	st, err := store.Open(ctx, db.dsn, store.Options{StatementTimeout: 10 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer done()
 	r, err := st.Coverage(ctx, *unit, store.CoverageOptions{Kinds: kinds, Geometry: *problems})
 	if err != nil {
 		return err

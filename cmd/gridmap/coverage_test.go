@@ -1,50 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"gridmap/geo/demo"
-	"gridmap/geo/store"
-	"gridmap/geo/store/storetest"
 )
 
 // TestRunCoverage drives `gridmap coverage` against a throwaway PostGIS holding a small demo
 // county: the table, the JSON summary, the problems and the usage errors.
 func TestRunCoverage(t *testing.T) {
 	ctx := context.Background()
-	pg, err := storetest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	dsn := pg.DSN(t)
-	st, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	c, err := demo.Generate(demo.Options{Households: 3000, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Load(ctx, st.Pool(), c); err != nil {
-		t.Fatal(err)
-	}
+	st := demoDatabase(t, 3000, 5)
 	// One household moved out of every grid.
 	if _, err := st.Pool().Exec(ctx, `UPDATE households SET location = ST_SetSRID(ST_MakePoint(0, 0), 4326)
 		WHERE id = (SELECT min(id) FROM households)`); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("DATABASE_URL", dsn)
-	run1 := func(args ...string) (string, string, error) {
-		var out, errOut bytes.Buffer
-		err := run(ctx, append([]string{"coverage"}, args...), &out, &errOut)
-		return out.String(), errOut.String(), err
-	}
+	run1 := func(args ...string) (string, string, error) { return runArgs(append([]string{"coverage"}, args...)...) }
 
 	out, _, err := run1("--unit", "999001")
 	if err != nil {

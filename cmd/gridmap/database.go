@@ -106,3 +106,18 @@ func runMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string
 	log.Info("migrated")
 	return nil
 }
+
+// openStore opens the database (embedded or DATABASE_URL, migrated) and a store on it with
+// the given statement timeout (0: the store's default). done closes both.
+func openStore(ctx context.Context, cfg config, log *slog.Logger, timeout time.Duration) (st *store.Store, db *database, done func(), err error) {
+	db, err = openDatabase(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err = store.Open(ctx, db.dsn, store.Options{StatementTimeout: timeout})
+	if err != nil {
+		db.close(log)
+		return nil, nil, nil, err
+	}
+	return st, db, func() { st.Close(); db.close(log) }, nil
+}

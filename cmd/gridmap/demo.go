@@ -21,16 +21,11 @@ func runDemo(ctx context.Context, cfg config, log *slog.Logger, args []string, s
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, log)
+	st, _, done, err := openStore(ctx, cfg, log, 30*time.Minute)
 	if err != nil {
 		return err
 	}
-	defer db.close(log)
-	st, err := store.Open(ctx, db.dsn, store.Options{StatementTimeout: 30 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer done()
 	t0 := time.Now()
 	stats, err := loadDemo(ctx, st, opts)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"gridmap/geo"
 	"gridmap/geo/drawjob"
 	"gridmap/geo/partition"
-	"gridmap/geo/store"
 )
 
 // dbDrawOptions are the flags of `gridmap draw --unit`.
@@ -51,16 +50,11 @@ func runDrawDB(ctx context.Context, cfg config, log *slog.Logger, o dbDrawOption
 			return &exitError{2, err}
 		}
 	}
-	db, err := openDatabase(ctx, cfg, log)
+	st, _, done, err := openStore(ctx, cfg, log, 10*time.Minute)
 	if err != nil {
 		return err
 	}
-	defer db.close(log)
-	st, err := store.Open(ctx, db.dsn, store.Options{StatementTimeout: 10 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer done()
 
 	units, err := st.DrawScope(ctx, req.Unit, req.Keep)
 	if err != nil {

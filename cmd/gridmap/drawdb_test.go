@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"gridmap/geo/demo"
 	"gridmap/geo/partition"
-	"gridmap/geo/store"
-	"gridmap/geo/store/storetest"
 )
 
 // TestRunDrawDatabase drives `gridmap draw --unit` against a throwaway PostGIS holding a
@@ -19,30 +15,8 @@ import (
 // 3, --apply replaces the unit's grids.
 func TestRunDrawDatabase(t *testing.T) {
 	ctx := context.Background()
-	pg, err := storetest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	dsn := pg.DSN(t)
-	st, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	c, err := demo.Generate(demo.Options{Households: 2000, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Load(ctx, st.Pool(), c); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("DATABASE_URL", dsn)
-	runCmd := func(args ...string) (string, string, error) {
-		var out, errb bytes.Buffer
-		err := run(ctx, args, &out, &errb)
-		return out.String(), errb.String(), err
-	}
+	st := demoDatabase(t, 2000, 3)
+	runCmd := runArgs
 	active := func() string {
 		var codes string
 		if err := st.Pool().QueryRow(ctx, `SELECT string_agg(code, ' ' ORDER BY code) FROM grids

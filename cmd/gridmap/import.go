@@ -84,16 +84,11 @@ func importHouseholds(ctx context.Context, cfg config, log *slog.Logger, args []
 		return describeImportError(name, err, stderr)
 	}
 
-	db, err := openDatabase(ctx, cfg, log)
+	st, _, done, err := openStore(ctx, cfg, log, 30*time.Minute)
 	if err != nil {
 		return err
 	}
-	defer db.close(log)
-	st, err := store.Open(ctx, db.dsn, store.Options{StatementTimeout: 30 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer done()
 	t0 := time.Now()
 	res, err := st.ImportHouseholds(ctx, p, store.ImportOptions{Unit: *unit, SkipInvalid: *skip})
 	if err != nil {

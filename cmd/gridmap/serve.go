@@ -10,7 +10,6 @@ import (
 
 	"gridmap/api"
 	"gridmap/geo/demo"
-	"gridmap/geo/store"
 	"gridmap/static"
 )
 
@@ -22,16 +21,11 @@ func runServe(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, log)
+	st, db, done, err := openStore(ctx, cfg, log, 0)
 	if err != nil {
 		return err
 	}
-	defer db.close(log)
-	st, err := store.Open(ctx, db.dsn, store.Options{})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer done()
 
 	if db.cluster != nil {
 		units, err := st.Units(ctx, "")
