@@ -62,23 +62,11 @@ func importServer(t *testing.T) (*httptest.Server, *pgxpool.Pool, []orb.Point) {
 
 func post(t *testing.T, url, contentType string, body []byte) response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var h map[string]string
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		h = map[string]string{"Content-Type": contentType}
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{res.StatusCode, res.Header, b}
+	return request(t, http.MethodPost, url, bytes.NewReader(body), h)
 }
 
 type importBody struct {
