@@ -40,6 +40,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	tiles   *tiles.Service
+	glyphs  *tiles.Glyphs
 	basemap string
 	locate  *Locator
 	draws   *drawjob.Registry
@@ -76,6 +77,7 @@ func New(st *store.Store, cfg Config) *Server {
 		s.closers = append(s.closers, tilePool.Close)
 	}
 	s.tiles = tiles.New(tilePool, tiles.Options{CacheBytes: cfg.TileCacheBytes})
+	s.glyphs = tiles.NewGlyphs(tiles.GlyphOptions{Logger: cfg.Logger}) // fonts: $GRIDMAP_FONTS or Debian's
 	e.HTTPErrorHandler = s.handleError
 	s.draws = drawjob.NewRegistry(st, drawjob.Options{Logger: cfg.Logger})
 	s.closers = append(s.closers, s.draws.Close)
@@ -162,6 +164,7 @@ func New(st *store.Store, cfg Config) *Server {
 	e.GET("/tiles/:layers/:z/:x/:file", s.getTile)
 	e.GET("/tiles/:file", s.getTileJSON)
 	e.GET("/styles/default.json", s.getStyle)
+	e.GET("/fonts/:fontstack/:range", s.getGlyphs)
 	ogc.Register(e.Group("/ogc"), st.Pool(), ogc.Options{Logger: cfg.Logger})
 	if cfg.Static != nil {
 		e.GET("/", echo.WrapHandler(http.FileServerFS(cfg.Static)))

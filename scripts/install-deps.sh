@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what gridmap needs beyond Go and the PostgreSQL server binaries: PostGIS for the
-# newest installed PostgreSQL, GDAL (tests with real GIS tools) and wrk (benchmarks). Idempotent and quiet when everything is present.
+# newest installed PostgreSQL, GDAL (tests with real GIS tools), wrk (benchmarks) and the
+# map label font (fonts-wqy-microhei). Idempotent and quiet when everything is present.
 set -euo pipefail
 
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -19,10 +20,12 @@ if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
   DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq "postgresql-$major-postgis-3" >/dev/null
 fi
 
-# GDAL's ogrinfo/ogr2ogr check that GIS tools read our tiles and OGC API; wrk drives benchmarks.
+# GDAL's ogrinfo/ogr2ogr check that GIS tools read our tiles and OGC API; wrk drives benchmarks;
+# WenQuanYi Micro Hei (Chinese and Latin, 1.6 MB) is the font /fonts draws map labels from.
 missing=()
 command -v ogrinfo >/dev/null || missing+=(gdal-bin)
 command -v wrk >/dev/null || missing+=(wrk)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}" >&2
   sudo_ apt-get update -qq
