@@ -28,6 +28,13 @@ usage:
   gridmap draw    --unit CODE [--min 300 --max 500] [--keep CODES] [--apply] [--out grids.geojson]
                                                   draw a unit's grids from the database (and apply them)
   gridmap coverage --unit CODE [--json | --problems [--kind K,…]]   coverage and span report of a unit
+  gridmap user    add NAME --role admin|planner|viewer|worker [--unit CODE,…] [--see-personal] [--password-stdin]
+                                                  create an account (a random password is printed once unless from stdin)
+  gridmap user    grant|revoke NAME [--unit CODE,…] [--see-personal]   change an account's scope or right to personal data
+  gridmap user    list | passwd NAME [--password-stdin] | disable NAME | enable NAME
+  gridmap token   create --role ROLE [--unit CODE] [--read-only] [--see-personal] [--name N]
+                                                  print a new API token on stdout (Bearer or ?api_key=)
+  gridmap token   list | revoke ID
   gridmap help                                    this text
 
 environment: DATABASE_URL (PostgreSQL + PostGIS; unset: embedded), GRIDMAP_ADDR (:8080),
@@ -80,6 +87,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDraw(ctx, cfg, log, args[1:], stdout, stderr)
 	case "coverage":
 		return runCoverage(ctx, cfg, log, args[1:], stdout, stderr)
+	case "user":
+		return runUser(ctx, cfg, log, args[1:], stdinOf(), stdout, stderr)
+	case "token":
+		return runToken(ctx, cfg, log, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

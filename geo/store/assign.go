@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -98,7 +99,8 @@ func (s *Store) ApplyAssign(ctx context.Context, unit string, kind AssignKind, s
 				return fmt.Errorf("insert cadre links: %w", err)
 			}
 		}
-		return nil
+		after, _ := json.Marshal(map[string]any{"kind": kind, "links": len(clients)})
+		return audit(ctx, tx, AuditEntry{Action: "apply", Entity: "assignment", EntityID: fmt.Sprint(kind), Unit: unit, After: after})
 	})
 	if err != nil {
 		return nil, nil, err

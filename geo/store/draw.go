@@ -258,6 +258,7 @@ func (s *Store) ApplyDraw(ctx context.Context, plans []DrawApply, by string) (*A
 			if level == geo.LevelVillage {
 				kind = geo.KindVillage
 			}
+			var created []int64
 			for i, poly := range p.Grids {
 				code, err := geo.GridCode(p.Unit, next+i)
 				if err != nil {
@@ -279,6 +280,10 @@ func (s *Store) ApplyDraw(ctx context.Context, plans []DrawApply, by string) (*A
 					return fmt.Errorf("insert grid %s: %w", code, err)
 				}
 				out.Created = append(out.Created, g)
+				created = append(created, g.ID)
+			}
+			if err := auditDraw(ctx, tx, p.Unit, ids, created); err != nil {
+				return err
 			}
 		}
 		// The triggers have placed the households by now; count them per new grid.
@@ -319,4 +324,19 @@ func drawErr(op string, err error) error {
 		return err
 	}
 	return classify(op, err)
+}
+
+// auditDraw records an applied drawing of a unit: the grids it retired and the grids it
+// created, with their geometry, in the drawing's transaction.
+func auditDraw(ctx context.Context, tx pgx.Tx, unit string, retired, created []int64) error {
+	const grids = `SELECT coalesce(json_agg(json_build_object('code', code, 'name', name, 'version', version,
+		'geometry', ST_AsGeoJSON(boundary, 7)::json) ORDER BY code), '[]')::text FROM grids WHERE id = ANY ($1)`
+	var before, after []byte
+	if err := tx.QueryRow(ctx, grids, retired).Scan(&before); err != nil {
+		return fmt.Errorf("audit drawing of %s: %w", unit, err)
+	}
+	if err := tx.QueryRow(ctx, grids, created).Scan(&after); err != nil {
+		return fmt.Errorf("audit drawing of %s: %w", unit, err)
+	}
+	return audit(ctx, tx, AuditEntry{Action: "apply", Entity: "draw", EntityID: unit, Unit: unit, Before: before, After: after})
 }

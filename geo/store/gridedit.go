@@ -124,12 +124,22 @@ func (s *Store) CreateGrid(ctx context.Context, in GridInput, by string) (*GridD
 			return fmt.Errorf("insert grid: %w", err)
 		}
 		out, err = scanGrid(tx.QueryRow(ctx, `SELECT `+gridColumns+` FROM grids g WHERE g.id = $1`, id))
-		if out != nil {
-			out.Trimmed = trimmed
+		if err != nil {
+			return err
 		}
-		return err
+		out.Trimmed = trimmed
+		return auditGrid(ctx, tx, "create", by, id, in.Code, in.Unit, nil)
 	})
 	return out, err
+}
+
+// auditGrid records a grid write with the state before (nil on create) and after.
+func auditGrid(ctx context.Context, tx pgx.Tx, action, by string, id int64, code, unit string, before json.RawMessage) error {
+	after, err := gridSnapshot(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	return audit(ctx, tx, AuditEntry{Actor: by, Action: action, Entity: "grid", EntityID: code, Unit: unit, Before: before, After: after})
 }
 
 // ReplaceGrid replaces name, kind and boundary of the active grid when its version is still
@@ -152,6 +162,10 @@ func (s *Store) ReplaceGrid(ctx context.Context, code string, version int, in Gr
 		if err != nil {
 			return err
 		}
+		before, err := gridSnapshot(ctx, tx, cur.id)
+		if err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `
 			UPDATE grids SET name = $2, kind = $3, boundary = ST_GeomFromEWKB($4), version = version + 1,
 			       updated_by = $5, updated_at = now()
@@ -160,10 +174,11 @@ func (s *Store) ReplaceGrid(ctx context.Context, code string, version int, in Gr
 			return fmt.Errorf("update grid: %w", err)
 		}
 		out, err = scanGrid(tx.QueryRow(ctx, `SELECT `+gridColumns+` FROM grids g WHERE g.id = $1`, cur.id))
-		if out != nil {
-			out.Trimmed = trimmed
+		if err != nil {
+			return err
 		}
-		return err
+		out.Trimmed = trimmed
+		return auditGrid(ctx, tx, "replace", by, cur.id, code, cur.unit, before)
 	})
 	return out, err
 }
@@ -179,13 +194,20 @@ func (s *Store) RetireGrid(ctx context.Context, code string, version int, by str
 		if version >= 0 && cur.version != version {
 			return fmt.Errorf("grid %s is at version %d, not %d: %w", code, cur.version, version, geo.ErrPrecondition)
 		}
+		before, err := gridSnapshot(ctx, tx, cur.id)
+		if err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `
 			UPDATE grids SET valid_to = now(), version = version + 1, updated_by = $2, updated_at = now()
 			WHERE id = $1`, cur.id, by)
 		if err == nil {
 			_, err = tx.Exec(ctx, `UPDATE branches SET valid_to = now() WHERE grid_id = $1 AND valid_to IS NULL`, cur.id)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return auditGrid(ctx, tx, "retire", by, cur.id, code, cur.unit, before)
 	})
 }
 

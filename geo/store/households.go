@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -188,6 +189,10 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 			box[0], box[1], box[2], box[3]); err != nil {
 			return res, classify("import households: notify", err)
 		}
+	}
+	after, _ := json.Marshal(map[string]int{"inserted": res.Inserted, "updated": res.Updated, "unchanged": res.Unchanged, "skipped": res.Skipped})
+	if err := audit(ctx, tx, AuditEntry{Action: "import", Entity: "households", EntityID: opts.Unit, Unit: opts.Unit, After: after}); err != nil {
+		return res, classify("import households", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, classify("import households: commit", err)

@@ -144,6 +144,7 @@ func (s *Store) Person(ctx context.Context, id int64) (*Person, error) {
 // cadre, staff = on the team of an active grid), a page of Limit after the id After.
 type PeopleFilter struct {
 	Unit  string
+	Scope []string // when set: only people of these unit subtrees (the caller's scope)
 	Role  string
 	After int64
 	Limit int
@@ -161,6 +162,9 @@ func (s *Store) People(ctx context.Context, f PeopleFilter) (people []Person, mo
 	if f.Unit != "" {
 		u := q.arg(f.Unit)
 		q.where("p.unit_code BETWEEN " + u + " AND " + u + " || '999999'")
+	}
+	if f.Scope != nil {
+		q.where("EXISTS (SELECT 1 FROM unnest(" + q.arg(f.Scope) + "::text[]) sc WHERE p.unit_code LIKE sc || '%')")
 	}
 	switch f.Role {
 	case "":
