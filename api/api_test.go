@@ -10,11 +10,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"gridmap/api"
+	"gridmap/geo/auth"
 	"gridmap/geo/demo"
 	"gridmap/geo/store"
 	"gridmap/geo/store/storetest"
@@ -35,7 +38,66 @@ func newServer(t *testing.T, households int) (*httptest.Server, *store.Store, *a
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	t.Cleanup(srv.Close)
+	listenTokens(t, srv)
+	authorize(t, ts.URL, st, store.NewAPIToken{Name: "tests", Role: "admin"})
 	return ts, st, srv
+}
+
+// listenTokens runs the server's token listener, as gridmap serve does: token lookups are
+// cached while it listens for revocations.
+func listenTokens(t *testing.T, srv *api.Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	done := make(chan struct{})
+	go func() { srv.ListenTokens(ctx, ready); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the token listener did not start")
+	}
+}
+
+// tokens maps a test server's URL to the token do() and request() send to it: tests act
+// as an admin (without the right to see personal data) unless they ask otherwise.
+var tokens sync.Map
+
+// authorize creates a token on st and makes it the default credential for requests to
+// base (a test server's URL).
+func authorize(t testing.TB, base string, st *store.Store, in store.NewAPIToken) string {
+	t.Helper()
+	secret := newToken(t, st, in)
+	tokens.Store(base, secret)
+	t.Cleanup(func() { tokens.Delete(base) })
+	return secret
+}
+
+// newToken creates an API token directly in the store.
+func newToken(t testing.TB, st *store.Store, in store.NewAPIToken) string {
+	t.Helper()
+	secret, hash, err := auth.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Hash = hash
+	if _, err := st.CreateToken(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// defaultToken is the token registered for the server that url points at.
+func defaultToken(url string) string {
+	var tok string
+	tokens.Range(func(k, v any) bool {
+		if base := k.(string); url == base || strings.HasPrefix(url, base+"/") || strings.HasPrefix(url, base+"?") {
+			tok = v.(string)
+			return false
+		}
+		return true
+	})
+	return tok
 }
 
 // loadDemo loads a small demo county (seed 3) into the store's database.
@@ -68,8 +130,16 @@ func request(t *testing.T, method, url string, body io.Reader, header map[string
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The server's default token unless the test sets Authorization ("" for anonymous).
+	if _, ok := header["Authorization"]; !ok {
+		if tok := defaultToken(url); tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+	}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -287,6 +357,7 @@ func TestDatabaseOutage(t *testing.T) {
 	srv := api.New(st, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
+	authorize(t, ts.URL, st, store.NewAPIToken{Name: "tests", Role: "admin"})
 	if r := do(t, "GET", ts.URL+"/health", nil); r.status != 200 {
 		t.Fatalf("health before outage: %d", r.status)
 	}

@@ -367,7 +367,12 @@ func TestDrawEvents(t *testing.T) {
 	ts, _, _ := newServer(t, 2000)
 	// A township: its two communities are drawn one after the other.
 	loc := startDraw(t, ts.URL, `{"unit":"999001001","min":150,"max":250}`)
-	res, err := http.Get(ts.URL + loc + "/events")
+	req, err := http.NewRequest("GET", ts.URL+loc+"/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+defaultToken(ts.URL))
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

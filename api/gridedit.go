@@ -224,7 +224,3 @@ func (s *Server) gridHistory(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"code": code, "versions": versions})
 }
-
-// actor names who makes a change, for grid history and the audit trail. Until accounts
-// exist every caller is anonymous.
-func actor(echo.Context) string { return "anonymous" }

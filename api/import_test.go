@@ -20,6 +20,7 @@ import (
 	"gridmap/api"
 	"gridmap/geo/coord"
 	"gridmap/geo/demo"
+	"gridmap/geo/store"
 )
 
 // importServer serves the API with room for import bodies, on a database holding a small
@@ -38,6 +39,7 @@ func importServer(t *testing.T) (*httptest.Server, *pgxpool.Pool, []orb.Point) {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	t.Cleanup(srv.Close)
+	authorize(t, ts.URL, st, store.NewAPIToken{Name: "tests", Role: "admin"})
 	rows, err := st.Pool().Query(context.Background(), `
 		SELECT ST_X(p), ST_Y(p) FROM (
 		    SELECT ST_PointOnSurface(boundary) AS p FROM units
@@ -384,10 +386,12 @@ type chunked struct{ r io.Reader }
 func (c chunked) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 func TestImportHouseholdsTooLarge(t *testing.T) {
-	srv := api.New(pg.Store(t), api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BodyLimit: "1K", ImportLimit: 1 << 10})
+	st := pg.Store(t)
+	srv := api.New(st, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BodyLimit: "1K", ImportLimit: 1 << 10})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	t.Cleanup(srv.Close)
+	authorize(t, ts.URL, st, store.NewAPIToken{Name: "tests", Role: "admin"})
 	url := ts.URL + "/api/v1/import/households"
 	big := "external_id,lon,lat\n" + strings.Repeat("H1,114,30\n", 300)
 	wantError(t, post(t, url, "text/csv", []byte(big)), http.StatusRequestEntityTooLarge, "body_too_large", "")
@@ -397,6 +401,7 @@ func TestImportHouseholdsTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+defaultToken(url))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,7 @@ func locateServer(t testing.TB, households int) (*httptest.Server, *store.Store,
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
+	authorize(t, ts.URL, st, store.NewAPIToken{Name: "tests", Role: "admin"})
 	return ts, st, srv
 }
 
@@ -418,7 +419,10 @@ func TestLocateSeesEdits(t *testing.T) {
 					return
 				default:
 				}
-				res, err := http.Get(fmt.Sprintf("%s/api/v1/locate?lon=%v&lat=%v", ts.URL, in[0], in[1]))
+				// Authenticated: anonymous callers are rate-limited.
+				req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/locate?lon=%v&lat=%v", ts.URL, in[0], in[1]), nil)
+				req.Header.Set("Authorization", "Bearer "+defaultToken(ts.URL))
+				res, err := http.DefaultClient.Do(req)
 				if err != nil {
 					select {
 					case bad <- err.Error():

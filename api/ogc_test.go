@@ -512,7 +512,8 @@ func TestOGCWithGDAL(t *testing.T) {
 			t.Skipf("%s not installed (scripts/install-deps.sh installs gdal-bin)", tool)
 		}
 	}
-	_, st, srv := newServer(t, 3000)
+	base, st, srv := newServer(t, 3000)
+	srvURL := base.URL
 	var pages atomic.Int64 // household pages GDAL asked for
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ogc/collections/households/items" {
@@ -521,13 +522,17 @@ func TestOGCWithGDAL(t *testing.T) {
 		srv.ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
+	authorize(t, ts.URL, st, store.NewAPIToken{Name: "gdal", Role: "viewer", Units: []string{"999001"}, ReadOnly: true})
+	srvURL = ts.URL
 	grids := count(t, st, `SELECT count(*) FROM grids WHERE valid_to IS NULL`)
 	households := count(t, st, `SELECT count(*) FROM households`)
 
 	run := func(name string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(name, args...)
-		cmd.Env = append(cmd.Environ(), "GDAL_HTTP_TIMEOUT=60", "CPL_DEBUG=OFF")
+		// Households are not public: GDAL sends the token as a header.
+		cmd.Env = append(cmd.Environ(), "GDAL_HTTP_TIMEOUT=60", "CPL_DEBUG=OFF",
+			"GDAL_HTTP_HEADERS=Authorization: Bearer "+defaultToken(srvURL))
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s %v: %v\n%s", name, args, err, out)

@@ -44,7 +44,7 @@ func apiOps() []apiOp {
 		{"GET", "/api/v1/coverage", "coverage", "Coverage and span summary of a unit, rolled up county → township → village → grid", []string{unitQ}, "", 200, "application/json", []int{400, 404}},
 		{"GET", "/api/v1/coverage/problems", "coverage", "Every coverage problem of a unit as GeoJSON features (kind, severity, messages in Chinese and English, ids)", []string{unitQ, "kind: only problems of this kind"}, "", 200, "application/geo+json", []int{400, 404}},
 		{"POST", "/api/v1/assign", "drawing", "Assign households to party members (or members to cadres) by min-cost flow: preview or apply", nil, "application/json", 200, "application/json", []int{400, 404, 422}},
-	}, orgOps()...) // people and organisation: api/org.go
+	}, append(orgOps(), accountOps()...)...) // people and organisation: api/org.go; accounts: api/accounts.go
 }
 
 // openAPIDoc builds the OpenAPI 3.0 document of /api/v1.
@@ -90,14 +90,20 @@ func openAPIDoc(base string) map[string]any {
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "gridmap API", "version": "1",
 			"description": "Grid-based community management (网格化管理): units, grids, households, the party organisation, coverage, drawing and locate. Geometry is GeoJSON in WGS84 unless crs= says otherwise. Errors: {\"error\":{\"code\",\"message\",\"field\",\"details\"}}."},
-		"servers": []any{map[string]any{"url": base}},
-		"paths":   paths,
-		"components": map[string]any{"schemas": map[string]any{"Error": map[string]any{
-			"type": "object", "required": []string{"error"},
-			"properties": map[string]any{"error": map[string]any{"type": "object", "required": []string{"code", "message"},
-				"properties": map[string]any{
-					"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"},
-					"field": map[string]any{"type": "string"}, "details": map[string]any{"type": "object"}}}}}}},
+		"servers":  []any{map[string]any{"url": base}},
+		"paths":    paths,
+		"security": []any{map[string]any{}, map[string]any{"bearer": []any{}}, map[string]any{"session": []any{}}},
+		"components": map[string]any{
+			"securitySchemes": map[string]any{
+				"bearer":  map[string]any{"type": "http", "scheme": "bearer", "description": "an API token (gm_…) from gridmap token create or POST /api/v1/tokens"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie, "description": "a web session from POST /api/v1/login; writes also need the X-CSRF-Token header"},
+			},
+			"schemas": map[string]any{"Error": map[string]any{
+				"type": "object", "required": []string{"error"},
+				"properties": map[string]any{"error": map[string]any{"type": "object", "required": []string{"code", "message"},
+					"properties": map[string]any{
+						"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"},
+						"field": map[string]any{"type": "string"}, "details": map[string]any{"type": "object"}}}}}}},
 	}
 }
 

@@ -532,7 +532,13 @@ func TestTeamOfDemoGrid(t *testing.T) {
 
 // sendQuiet POSTs body and returns the status (for goroutines, which must not call t.Fatal).
 func sendQuiet(url, body string) int {
-	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+defaultToken(url))
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0
 	}

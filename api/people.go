@@ -20,21 +20,18 @@ import (
 // orgHandlers serves people and the party organisation: people, grid teams, branches,
 // party groups, central households and links.
 type orgHandlers struct {
-	store        *store.Store
-	showPersonal bool
+	store *store.Store
 }
 
-func newOrgHandlers(st *store.Store, cfg Config) *orgHandlers {
-	return &orgHandlers{store: st, showPersonal: cfg.ShowPersonal}
-}
+func newOrgHandlers(st *store.Store) *orgHandlers { return &orgHandlers{store: st} }
 
 // privacy says how one caller sees personal fields (names, phones): in the clear, or
 // masked by geo.MaskName and geo.MaskPhone.
 type privacy struct{ show bool }
 
-// privacy decides per caller. Until the auth issue defines roles it is the server-wide
-// Config.ShowPersonal (default: masked); this is the one place to change that.
-func (h *orgHandlers) privacy(echo.Context) privacy { return privacy{show: h.showPersonal} }
+// privacy decides per caller: in the clear only for principals with the right to see
+// personal data (admins and accounts or tokens granted it); masked for everyone else.
+func (h *orgHandlers) privacy(c echo.Context) privacy { return privacy{show: principal(c).SeePersonal} }
 
 func (p privacy) name(s string) string {
 	if p.show {
@@ -272,7 +269,7 @@ func (h *orgHandlers) listPeople(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	people, more, err := h.store.People(c.Request().Context(), store.PeopleFilter{Unit: unit, Role: c.QueryParam("role"), After: after, Limit: limit})
+	people, more, err := h.store.People(c.Request().Context(), store.PeopleFilter{Unit: unit, Role: c.QueryParam("role"), After: after, Limit: limit, Scope: listScope(c)})
 	if err != nil {
 		return err
 	}

@@ -6,9 +6,11 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"gridmap/api/ogc"
+	"gridmap/geo/auth"
 	"gridmap/geo/drawjob"
 	"gridmap/geo/store"
 	"gridmap/tiles"
@@ -30,7 +33,9 @@ type Config struct {
 	TileCacheBytes int64         // in-process tile cache; 0 disables it
 	ImportLimit    int64         // bytes a household file may have; default 512 MiB
 	Basemap        string        // optional XYZ raster URL under the default style
-	ShowPersonal   bool          // names and phones in the clear; default masked (张**, 138****5678)
+	SessionTTL     time.Duration // web sessions last this long; default 12 h
+	TrustProxy     bool          // take the client address from X-Forwarded-For (behind a proxy only)
+	LocateRate     float64       // public (anonymous) locate requests per second per address; default 30
 }
 
 // Server is the HTTP application.
@@ -47,9 +52,13 @@ type Server struct {
 	closers []func()
 
 	importLimit int64
+	rules       ruleTable
+	publicLimit *auth.Limiter
+	tokens      *tokenCache
 }
 
-// New wires the middleware and routes around the store.
+// New wires the middleware and routes around the store. It panics when a route has no
+// access rule (a programming error that must not reach a listener).
 func New(st *store.Store, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -63,10 +72,28 @@ func New(st *store.Store, cfg Config) *Server {
 	if cfg.ImportLimit == 0 {
 		cfg.ImportLimit = defaultImportLimit
 	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.LocateRate == 0 {
+		cfg.LocateRate = 30
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The client address keys the rate limits: never from a header a client can forge,
+	// unless the operator says a proxy sets it.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	s := &Server{e: e, store: st, log: cfg.Logger, metrics: newMetrics(), basemap: cfg.Basemap,
-		locate: newLocator(st, cfg.Logger), importLimit: cfg.ImportLimit}
+		locate: newLocator(st, cfg.Logger), importLimit: cfg.ImportLimit,
+		rules:       ruleTable{rules: accessRules(), prefixes: prefixRules()},
+		publicLimit: auth.NewLimiter(cfg.LocateRate, int(2*cfg.LocateRate), 100000), tokens: newTokenCache()}
+	acc, err := newAccounts(st, cfg, s.tokens)
+	if err != nil {
+		panic(fmt.Sprintf("api: accounts: %v", err))
+	}
 	// Tile queries are few, fixed and hot: a pool of their own keeps one generic plan per
 	// statement instead of re-planning each tile (planning costs ~10 ms, running ~0.4 ms).
 	tilePool, err := st.NewPool(context.Background(), map[string]string{"plan_cache_mode": "force_generic_plan"})
@@ -115,11 +142,24 @@ func New(st *store.Store, cfg Config) *Server {
 		},
 	}))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout, Skipper: long}))
+	e.Use(s.guard) // authentication and authorisation: the rules table in rules.go
 
 	e.GET("/health", s.health)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", s.getOpenAPI)
+	v1.POST("/login", acc.login)
+	v1.POST("/logout", acc.logout)
+	v1.GET("/me", acc.me)
+	v1.GET("/users", acc.listUsers)
+	v1.POST("/users", acc.createUser)
+	v1.PATCH("/users/:username", acc.updateUser)
+	v1.POST("/users/:username/grants", acc.grant)
+	v1.DELETE("/users/:username/grants/:code", acc.revoke)
+	v1.GET("/tokens", acc.listTokens)
+	v1.POST("/tokens", acc.createToken)
+	v1.DELETE("/tokens/:id", acc.revokeToken)
+	v1.GET("/audit", acc.listAudit)
 	v1.GET("/units", s.listUnits)
 	v1.GET("/units/:code", s.getUnit)
 	v1.GET("/grids", s.listGrids)
@@ -128,7 +168,7 @@ func New(st *store.Store, cfg Config) *Server {
 	v1.PUT("/grids/:code", s.replaceGrid)
 	v1.DELETE("/grids/:code", s.retireGrid)
 	v1.GET("/grids/:code/history", s.gridHistory)
-	org := newOrgHandlers(st, cfg)
+	org := newOrgHandlers(st)
 	v1.POST("/people", org.createPerson)
 	v1.GET("/people", org.listPeople)
 	v1.GET("/people/:id", org.getPerson)
@@ -165,12 +205,25 @@ func New(st *store.Store, cfg Config) *Server {
 	e.GET("/tiles/:file", s.getTileJSON)
 	e.GET("/styles/default.json", s.getStyle)
 	e.GET("/fonts/:fontstack/:range", s.getGlyphs)
-	ogc.Register(e.Group("/ogc"), st.Pool(), ogc.Options{Logger: cfg.Logger})
+	ogc.Register(e.Group("/ogc"), st.Pool(), ogc.Options{Logger: cfg.Logger, Scope: listScope})
 	if cfg.Static != nil {
 		e.GET("/", echo.WrapHandler(http.FileServerFS(cfg.Static)))
 	}
+	s.checkRules()
 	return s
 }
+
+// checkRules panics when a registered route has no access rule: the guard would refuse it
+// with 500 at every request, so it is better found at startup (and by the tests).
+func (s *Server) checkRules() {
+	if missing := s.rules.missing(s.e.Routes()); len(missing) > 0 {
+		panic("api: routes without an access rule (add them to accessRules in api/rules.go): " + strings.Join(missing, ", "))
+	}
+}
+
+// MissingRules lists registered routes without an access rule (none after New; routes
+// added later, by tests say, show up here).
+func (s *Server) MissingRules() []string { return s.rules.missing(s.e.Routes()) }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
@@ -193,7 +246,7 @@ func (s *Server) logRequest(c echo.Context, v middleware.RequestLoggerValues) er
 		return nil
 	}
 	attrs := []slog.Attr{
-		slog.String("id", v.RequestID), slog.String("method", v.Method), slog.String("uri", v.URI),
+		slog.String("id", v.RequestID), slog.String("method", v.Method), slog.String("uri", redactURI(v.URI)),
 		slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("remote", v.RemoteIP),
 	}
 	if level == slog.LevelError {
@@ -201,6 +254,22 @@ func (s *Server) logRequest(c echo.Context, v middleware.RequestLoggerValues) er
 	}
 	s.log.LogAttrs(ctx, level, "request", attrs...)
 	return nil
+}
+
+// redactURI hides the value of ?api_key= so tokens never reach the log.
+func redactURI(uri string) string {
+	path, query, ok := strings.Cut(uri, "?")
+	if !ok || !strings.Contains(query, "api_key") {
+		return uri
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return path + "?(unparsable query)"
+	}
+	if q.Has("api_key") {
+		q.Set("api_key", "REDACTED")
+	}
+	return path + "?" + q.Encode()
 }
 
 // headAsGet routes HEAD like GET; net/http drops the body of a HEAD response itself.

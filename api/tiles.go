@@ -49,7 +49,13 @@ func (s *Server) getTile(c echo.Context) error {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set("Cache-Control", tileCacheControl)
+	cacheControl := tileCacheControl
+	for _, l := range layers {
+		if !publicLayer(l) { // shared caches must not hand a token's tile to someone else
+			cacheControl = strings.Replace(tileCacheControl, "public", "private", 1)
+		}
+	}
+	h.Set("Cache-Control", cacheControl)
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Add("Vary", "Accept-Encoding")
 	if t.Empty() {

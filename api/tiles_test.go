@@ -349,6 +349,7 @@ func TestTileInvalidationAcrossReplicas(t *testing.T) {
 		}
 		ts := httptest.NewServer(srv)
 		defer ts.Close()
+		authorize(t, ts.URL, st, store.NewAPIToken{Name: "tests", Role: "admin"})
 		urls = append(urls, ts.URL)
 	}
 	p := busiestPoint(t, first)
@@ -396,8 +397,10 @@ func TestOgrinfoReadsTiles(t *testing.T) {
 	}
 	ts, st, _ := newServer(t, 2000)
 	tl := maptile.At(busiestPoint(t, st), 14)
-	url := ts.URL + tilePath("grids,households", tl)
-	out, err := exec.Command(ogrinfo, "-ro", "-so", "-oo", "METADATA_FILE="+ts.URL+"/tiles/grids,households.json",
+	// Households are not public: the token goes in ?api_key=, as GIS tools send it.
+	key := "?api_key=" + defaultToken(ts.URL)
+	url := ts.URL + tilePath("grids,households", tl) + key
+	out, err := exec.Command(ogrinfo, "-ro", "-so", "-oo", "METADATA_FILE="+ts.URL+"/tiles/grids,households.json"+key,
 		"MVT:"+url, "grids").CombinedOutput()
 	if err != nil || strings.Contains(string(out), "ERROR") || !strings.Contains(string(out), "Feature Count:") ||
 		!strings.Contains(string(out), "code: String") {

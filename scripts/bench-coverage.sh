@@ -30,6 +30,8 @@ if [ ! -d "$data/pg/pgdata" ]; then
   GRIDMAP_DATA="$data" DATABASE_URL= GRIDMAP_LOG=warn ./bin/gridmap demo --households "$households"
   echo "demo loaded in $(( ($(date +%s%N) - start) / 1000000 )) ms (coverage caches filled in the same transaction)"
 fi
+# Non-public endpoints need a token (anonymous locate is also rate-limited): a read-only one.
+export GRIDMAP_TOKEN=$(GRIDMAP_DATA="$data" DATABASE_URL= ./bin/gridmap token create --role admin --read-only --name bench 2>/dev/null)
 port=${BENCH_PORT:-18767}
 GRIDMAP_DATA="$data" DATABASE_URL= GRIDMAP_ADDR=127.0.0.1:$port GRIDMAP_LOG=warn \
   ./bin/gridmap serve >"$work/serve.log" 2>&1 &

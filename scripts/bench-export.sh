@@ -11,6 +11,8 @@ if [ -z "$data" ]; then
 fi
 go build -o bin/gridmap ./cmd/gridmap
 [ -d "$data/pg/pgdata" ] || GRIDMAP_DATA="$data" DATABASE_URL= ./bin/gridmap demo --households 1000000
+# Exports need a token: a read-only admin one.
+token=$(GRIDMAP_DATA="$data" DATABASE_URL= ./bin/gridmap token create --role admin --read-only --name bench 2>/dev/null)
 port=18766
 GRIDMAP_DATA="$data" DATABASE_URL= GRIDMAP_ADDR=127.0.0.1:$port GRIDMAP_LOG=warn ./bin/gridmap serve >/dev/null 2>&1 &
 pid=$!
@@ -21,7 +23,7 @@ rows=$(curl -s "http://127.0.0.1:$port/api/v1/units/999001" | sed 's/.*"househol
 echo "# $(date -u +%F) $(nproc) cores; $rows households; server peak RSS before: $(hwm)"
 for format in csv geojson; do
   for enc in identity gzip; do
-    out=$(curl -s -o /dev/null -H "Accept-Encoding: $enc" -w '%{time_total} %{size_download}' \
+    out=$(curl -s -o /dev/null -H "Accept-Encoding: $enc" -H "Authorization: Bearer $token" -w '%{time_total} %{size_download}' \
       "http://127.0.0.1:$port/api/v1/export/households?format=$format")
     set -- $out
     awk -v t="$1" -v b="$2" -v n="$rows" -v f="$format" -v e="$enc" \

@@ -2,7 +2,11 @@
 -- $LOCATE_POINTS (each thread from its own offset), asking GET /api/v1/locate with
 -- keep-alive. Requests are formatted once, up front, so the load generator spends its CPU
 -- on the wire. Prints one line: req/s, p50, p99 and the non-2xx count (404 = in no grid).
+-- $GRIDMAP_TOKEN, when set, goes in Authorization (anonymous locate is rate-limited).
 local reqs = {}
+local token = os.getenv("GRIDMAP_TOKEN")
+local headers = {}
+if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
 local threads = 0
 setup = function(thread)
   threads = threads + 1
@@ -12,7 +16,7 @@ local i = 0
 init = function()
   for line in io.lines(os.getenv("LOCATE_POINTS")) do
     local lon, lat = line:match("(%S+)%s+(%S+)")
-    reqs[#reqs + 1] = wrk.format("GET", "/api/v1/locate?lon=" .. lon .. "&lat=" .. lat)
+    reqs[#reqs + 1] = wrk.format("GET", "/api/v1/locate?lon=" .. lon .. "&lat=" .. lat, headers)
   end
   i = offset or 0
 end

@@ -20,6 +20,8 @@ go build -o bin/benchlocate ./scripts/benchlocate
 if [ ! -d "$data/pg/pgdata" ]; then
   GRIDMAP_DATA="$data" DATABASE_URL= ./bin/gridmap demo --households 1000000
 fi
+# Non-public endpoints need a token (anonymous locate is also rate-limited): a read-only one.
+export GRIDMAP_TOKEN=$(GRIDMAP_DATA="$data" DATABASE_URL= ./bin/gridmap token create --role admin --read-only --name bench 2>/dev/null)
 dsn="host=$data/pg/run user=postgres dbname=gridmap"
 work=$(mktemp -d)
 port=${BENCH_PORT:-18766}

@@ -5,10 +5,14 @@ local layers = os.getenv("TILE_LAYERS") or "grids"
 for line in io.lines(os.getenv("TILE_PATHS")) do
   paths[#paths + 1] = "/tiles/" .. layers .. "/" .. line .. ".mvt"
 end
+-- $GRIDMAP_TOKEN, when set, goes in Authorization (households and other layers need it).
+local headers = { ["Accept-Encoding"] = "gzip" }
+local token = os.getenv("GRIDMAP_TOKEN")
+if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", paths[(i % #paths) + 1], { ["Accept-Encoding"] = "gzip" })
+  return wrk.format("GET", paths[(i % #paths) + 1], headers)
 end
 local errors = 0
 response = function(status)

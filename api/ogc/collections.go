@@ -20,6 +20,7 @@ type collection struct {
 	Temporal    bool   // valid_from / valid_to: datetime filters them; no datetime means current only
 	Extent      string // which extent: units, grids, households, coverage
 	View        string
+	ScopeCol    string // the view's grid (or unit) code column that scoped callers are filtered by; "" for public collections
 }
 
 func (c *collection) prop(name string) (property, bool) {
@@ -87,7 +88,7 @@ func collections() []*collection {
 			LEFT JOIN people sp ON sp.id = b.secretary_id`,
 		},
 		{
-			ID: "branches", Title: "Party branches", Extent: "grids", NumericID: true,
+			ID: "branches", ScopeCol: "grid", Title: "Party branches", Extent: "grids", NumericID: true,
 			Description: "One point per active grid party branch (on its grid's label point)",
 			Geometry:    "geometry-point",
 			Props: []property{
@@ -107,7 +108,7 @@ func collections() []*collection {
 			WHERE b.valid_to IS NULL AND g.valid_to IS NULL`,
 		},
 		{
-			ID: "members", Title: "Party members", Extent: "households", NumericID: true,
+			ID: "members", ScopeCol: "scope_code", Title: "Party members", Extent: "households", NumericID: true,
 			Description: "Party members' homes with the number of households each serves (no names)",
 			Geometry:    "geometry-point",
 			Props: []property{
@@ -120,14 +121,15 @@ func collections() []*collection {
 			View: `SELECT p.id AS k, p.id::text AS fid, h.location AS geom,
 				g.code AS grid, p.unit_code AS unit,
 				(SELECT count(*) FROM member_household_links l WHERE l.member_id = p.id)::int AS households,
-				EXISTS (SELECT 1 FROM central_households c WHERE c.person_id = p.id) AS central, p.cadre
+				EXISTS (SELECT 1 FROM central_households c WHERE c.person_id = p.id) AS central, p.cadre,
+				coalesce(g.code, p.unit_code) AS scope_code
 			FROM people p
 			JOIN households h ON h.id = p.household_id
 			LEFT JOIN grids g ON g.id = h.grid_id
 			WHERE p.party_member`,
 		},
 		{
-			ID: "households", Title: "Households", Extent: "households", NumericID: true,
+			ID: "households", ScopeCol: "scope_code", Title: "Households", Extent: "households", NumericID: true,
 			Description: "Household points with their grid (no names, phones or addresses)",
 			Geometry:    "geometry-point",
 			Props: []property{
@@ -138,12 +140,13 @@ func collections() []*collection {
 				{"party", "boolean", "a party member lives here"},
 			},
 			View: `SELECT h.id AS k, h.id::text AS fid, h.location AS geom,
-				h.external_id, h.unit_code AS unit, g.code AS grid, h.residents, h.party
+				h.external_id, h.unit_code AS unit, g.code AS grid, h.residents, h.party,
+				coalesce(g.code, h.unit_code) AS scope_code
 			FROM households h
 			LEFT JOIN grids g ON g.id = h.grid_id`,
 		},
 		{
-			ID: "links", Title: "Member–household links", Extent: "households", NumericID: true,
+			ID: "links", ScopeCol: "grid", Title: "Member–household links", Extent: "households", NumericID: true,
 			Description: "A line from each party member's home to each household they serve",
 			Geometry:    "geometry-linestring",
 			Props: []property{
@@ -162,7 +165,7 @@ func collections() []*collection {
 			LEFT JOIN grids g ON g.id = h.grid_id`,
 		},
 		{
-			ID: "coverage", Title: "Coverage problems", Extent: "coverage",
+			ID: "coverage", ScopeCol: "scope_code", Title: "Coverage problems", Extent: "coverage",
 			Description: "Current grids out of their household band or without branch or worker, and households in no grid",
 			Geometry:    "geometry-any",
 			Props: []property{
@@ -171,11 +174,11 @@ func collections() []*collection {
 				{"households", "integer", ""},
 			},
 			View: `SELECT g.id * 2 AS k, 'grid-' || g.code AS fid, g.boundary AS geom,
-				s.state AS kind, g.code AS grid, s.households
+				s.state AS kind, g.code AS grid, s.households, g.code AS scope_code
 			FROM grids g JOIN grid_stats s ON s.grid_id = g.id
 			WHERE g.valid_to IS NULL AND s.state <> 'ok'
 			UNION ALL
-			SELECT h.id * 2 + 1, 'household-' || h.id, h.location, 'uncovered_household', NULL, 1
+			SELECT h.id * 2 + 1, 'household-' || h.id, h.location, 'uncovered_household', NULL, 1, h.unit_code
 			FROM households h WHERE h.grid_id IS NULL`,
 		},
 	}

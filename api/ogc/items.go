@@ -146,6 +146,7 @@ func (s *Service) filters(c echo.Context, coll *collection) (*where, error) {
 		}
 		w.conds = append(w.conds, cond)
 	}
+	s.scopeFilter(c, coll, w)
 	return w, nil
 }
 
@@ -392,6 +393,12 @@ func (s *Service) item(c echo.Context) error {
 	} else {
 		cond = "t.fid = " + a.add(fid)
 	}
+	sw := &where{args: a}
+	s.scopeFilter(c, coll, sw)
+	a = sw.args
+	for _, sc := range sw.conds {
+		cond += " AND " + sc
+	}
 	var g, props []byte
 	err = s.pool.QueryRow(c.Request().Context(), "SELECT ST_AsGeoJSON("+geom+", "+strconv.Itoa(prec)+"), json_build_object("+
 		strings.Join(obj, ", ")+")::text FROM ("+coll.View+") t WHERE "+cond, a...).Scan(&g, &props)
@@ -435,4 +442,18 @@ func classify(op string, err error) error {
 		return fmt.Errorf("ogc: %s: %w: %w", op, geo.ErrUnavailable, err)
 	}
 	return fmt.Errorf("ogc: %s: %w", op, err)
+}
+
+// scopeFilter keeps a scoped caller to its unit subtrees (or grids): collections with a
+// scope column answer only the features whose code lies under one of them. A feature
+// outside every scope is not found, as if it did not exist.
+func (s *Service) scopeFilter(c echo.Context, coll *collection, w *where) {
+	if s.opts.Scope == nil || coll.ScopeCol == "" {
+		return
+	}
+	codes := s.opts.Scope(c)
+	if codes == nil {
+		return
+	}
+	w.conds = append(w.conds, "EXISTS (SELECT 1 FROM unnest("+w.args.add(codes)+"::text[]) sc WHERE "+col(coll.ScopeCol)+" LIKE sc || '%')")
 }

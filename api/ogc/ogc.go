@@ -41,6 +41,9 @@ type Options struct {
 	Logger       *slog.Logger  // for errors after a streamed response started
 	ExtentTTL    time.Duration // how long collection extents are cached (default 30 s)
 	StreamAbove  int           // pages larger than this many bytes stream without ETag (default 4 MiB)
+	// Scope returns the unit or grid codes a caller may read (nil: all). Items of the
+	// collections with a scope column are filtered to them.
+	Scope func(c echo.Context) []string
 }
 
 // Service is the OGC API – Features endpoint set.

@@ -15,6 +15,7 @@ type config struct {
 	LogLevel    string
 	TileCacheMB int64  // in-process tile cache; 0 turns it off
 	Basemap     string // optional XYZ raster URL under the default map style
+	TrustProxy  bool   // client addresses (rate limits) from X-Forwarded-For: only behind a proxy
 }
 
 func configFromEnv() config {
@@ -25,6 +26,7 @@ func configFromEnv() config {
 		LogLevel:    envOr("GRIDMAP_LOG", "info"),
 		TileCacheMB: envInt("GRIDMAP_TILE_CACHE_MB", 256),
 		Basemap:     os.Getenv("GRIDMAP_BASEMAP"),
+		TrustProxy:  os.Getenv("GRIDMAP_TRUST_PROXY") == "1",
 	}
 }
 

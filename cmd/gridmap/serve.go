@@ -41,15 +41,19 @@ func runServe(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 			log.Info("loaded the demo county on first start", "households", stats.Households, "grids", stats.Grids,
 				"took", time.Since(t0).Round(time.Millisecond))
 		}
+		if err := firstAdmin(ctx, st, stderr); err != nil {
+			return err
+		}
 	}
 
 	srv := api.New(st, api.Config{Logger: log, Static: static.FS(),
-		TileCacheBytes: cfg.TileCacheMB << 20, Basemap: cfg.Basemap})
+		TileCacheBytes: cfg.TileCacheMB << 20, Basemap: cfg.Basemap, TrustProxy: cfg.TrustProxy})
 	defer srv.Close()
 	if cfg.TileCacheMB > 0 {
 		go srv.Tiles().Listen(ctx, log, nil)
 	}
 	go srv.Locate().Listen(ctx, nil)
+	go srv.ListenTokens(ctx, nil) // token lookups are cached while revocations can be heard
 	e := srv.Echo()
 	errc := make(chan error, 1)
 	go func() { errc <- e.Start(cfg.Addr) }()

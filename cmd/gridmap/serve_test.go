@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -125,14 +126,62 @@ func TestServeEmbedded(t *testing.T) {
 	if !strings.Contains(first, "999001") || !strings.Contains(logs.String(), "loaded the demo county") {
 		t.Fatalf("first start: units %s\n%s", first, logs)
 	}
+	// The first start creates an admin with a random password, printed once.
+	m := regexp.MustCompile(`created user "admin" with password (\S+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("first start printed no admin password:\n%s", logs)
+	}
+	login := func(addr, pw string) int {
+		res, err := http.Post("http://"+addr+"/api/v1/login", "application/json",
+			strings.NewReader(`{"username":"admin","password":"`+pw+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if s := login(addr, m[1]); s != 200 {
+		t.Fatalf("admin login with the printed password: %d", s)
+	}
 	stop(cmd, logs)
+
+	// token create works against the embedded database too.
+	tokenCmd := exec.Command(bin, "token", "create", "--role", "viewer", "--unit", "999001", "--read-only")
+	tokenCmd.Env = append(os.Environ(), "DATABASE_URL=", "GRIDMAP_DATA="+data)
+	var tokOut, tokErr bytes.Buffer
+	tokenCmd.Stdout, tokenCmd.Stderr = &tokOut, &tokErr
+	if err := tokenCmd.Run(); err != nil {
+		t.Fatalf("token create: %v\n%s", err, tokErr.String())
+	}
+	token := strings.TrimSpace(tokOut.String())
+	if !strings.HasPrefix(token, "gm_") || strings.Contains(tokErr.String(), token) {
+		t.Fatalf("token create printed %q (stderr %q)", token, tokErr.String())
+	}
 
 	cmd, logs, addr = start()
 	if again := units(addr); again != first {
 		t.Fatalf("second start lists %s, first listed %s", again, first)
 	}
-	if strings.Contains(logs.String(), "loaded the demo county") || strings.Contains(logs.String(), "created embedded") {
+	if strings.Contains(logs.String(), "loaded the demo county") || strings.Contains(logs.String(), "created embedded") ||
+		strings.Contains(logs.String(), "created user") {
 		t.Fatalf("second start did not reuse the data:\n%s", logs)
+	}
+	for tok, want := range map[string]int{token: 200, "": 401} {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/people?unit=999001&limit=1", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("people with token %v: %d, want %d", tok != "", res.StatusCode, want)
+		}
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Fatal("the token reached the log")
 	}
 	stop(cmd, logs)
 }

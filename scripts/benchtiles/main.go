@@ -107,6 +107,9 @@ func sizes(args []string) error {
 	for _, p := range paths {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/tiles/%s/%s.mvt", *base, *layers, p), nil)
 		req.Header.Set("Accept-Encoding", "identity")
+		if tok := os.Getenv("GRIDMAP_TOKEN"); tok != "" { // gridmap token create
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
 		res, err := http.DefaultTransport.RoundTrip(req)
 		if err != nil {
 			return err
