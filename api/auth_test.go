@@ -15,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
+
 	"gridmap/api"
 	"gridmap/geo/auth"
 	"gridmap/geo/store"
@@ -505,5 +509,60 @@ func TestOGCScope(t *testing.T) {
 	}
 	if r := call(t, http.DefaultClient, "GET", ts.URL+"/tiles/grids/15/27036/13230.mvt", "", nil); !strings.HasPrefix(r.header.Get("Cache-Control"), "public") {
 		t.Fatalf("grid tile Cache-Control %q", r.header.Get("Cache-Control"))
+	}
+}
+
+// TestTileScope: a viewer of one township gets the non-public layers of that township only,
+// while the public grid layer stays whole; an admin gets everything.
+func TestTileScope(t *testing.T) {
+	ts, st, _ := authServer(t)
+	ctx := context.Background()
+	town := otherTownship(t, st, "")
+	viewer := newToken(t, st, store.NewAPIToken{Role: "viewer", Units: []string{town}, ReadOnly: true})
+	admin := newToken(t, st, store.NewAPIToken{Role: "admin"})
+	// A z12 tile over the household nearest the county's centre holds several townships.
+	var lon, lat float64
+	err := st.Pool().QueryRow(ctx, `
+		SELECT ST_X(h.location), ST_Y(h.location) FROM households h,
+		       (SELECT ST_Centroid(boundary) AS c FROM units WHERE level = 'county') u
+		ORDER BY h.location <-> u.c LIMIT 1`).Scan(&lon, &lat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := maptile.At(orb.Point{lon, lat}, 12)
+	codes := func(tok, layers, prop string) (in, out int) {
+		r := call(t, http.DefaultClient, "GET", ts.URL+tilePath(layers, tl), "", map[string]string{"Authorization": "Bearer " + tok})
+		if r.status == http.StatusNoContent {
+			return 0, 0
+		}
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", layers, r.status, r.body)
+		}
+		ls, err := mvt.Unmarshal(r.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			for _, f := range l.Features {
+				if strings.HasPrefix(fmt.Sprint(f.Properties[prop]), town) {
+					in++
+				} else {
+					out++
+				}
+			}
+		}
+		return in, out
+	}
+	for _, layer := range []string{"households", "branches"} {
+		prop := "grid"
+		if in, out := codes(admin, layer, prop); in == 0 || out == 0 {
+			t.Fatalf("%s: the admin tile should hold both the township and others (%d in, %d out)", layer, in, out)
+		}
+		if in, out := codes(viewer, layer, prop); in == 0 || out != 0 {
+			t.Fatalf("%s: the viewer of %s sees %d features inside and %d outside", layer, town, in, out)
+		}
+	}
+	if _, out := codes(viewer, "grids", "code"); out == 0 {
+		t.Fatal("the public grid layer was cut to the viewer's scope")
 	}
 }

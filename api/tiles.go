@@ -44,7 +44,7 @@ func (s *Server) getTile(c echo.Context) error {
 	case err3 != nil:
 		return geo.Invalid("y", "y must be an integer")
 	}
-	t, err := s.tiles.Get(c.Request().Context(), layers, z, x, y)
+	t, err := s.tiles.Get(c.Request().Context(), layers, z, x, y, listScope(c))
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,9 @@ type Layer struct {
 	sql         string
 	lowSQL      string // used below lowZoom when set (aggregated form)
 	lowZoom     int
+	// Scoped layers are not public: their SQL takes $4, the caller's subtrees (text[];
+	// NULL for everything), and keeps only the rows inside them (in_scope).
+	Scoped bool
 }
 
 // The tile envelope with a 64/4096 buffer, for index-backed filters; WGS84 for point tables.
@@ -63,18 +66,18 @@ func Layers() []Layer {
 			) t`,
 		},
 		{
-			Name: "branches", Description: "One labelled point per grid party branch",
+			Name: "branches", Scoped: true, Description: "One labelled point per grid party branch",
 			MinZoom: 10, MaxZoom: MaxZoom,
 			Fields: map[string]string{"name": "String: branch", "secretary": "String", "grid": "String: grid code", "members": "Number: party members in the grid"},
 			sql: `SELECT ST_AsMVT(t, 'branches', 4096, 'geom', 'id') FROM (
 				SELECT s.branch_id AS id, s.branch AS name, s.secretary, s.code AS grid, s.party_members AS members,
 				       ST_AsMVTGeom(s.label_3857` + mvtGeom + ` AS geom
 				FROM grid_stats s
-				WHERE s.branch_id IS NOT NULL AND s.label_3857 && ` + envelopeBuf + `
+				WHERE s.branch_id IS NOT NULL AND s.label_3857 && ` + envelopeBuf + ` AND in_scope(s.code, $4)
 			) t`,
 		},
 		{
-			Name: "members", Description: "Party members' homes, with the households each serves",
+			Name: "members", Scoped: true, Description: "Party members' homes, with the households each serves",
 			MinZoom: 13, MaxZoom: MaxZoom,
 			Fields: map[string]string{"grid": "String: grid code", "households": "Number: households served", "central": "Boolean: keeps a central household (党员中心户)", "cadre": "Boolean"},
 			sql: `SELECT ST_AsMVT(t, 'members', 4096, 'geom', 'id') FROM (
@@ -85,11 +88,11 @@ func Layers() []Layer {
 				FROM households h
 				JOIN people p ON p.household_id = h.id AND p.party_member
 				LEFT JOIN grids g ON g.id = h.grid_id
-				WHERE h.location && ` + envelope4326 + `
+				WHERE h.location && ` + envelope4326 + ` AND in_scope(coalesce(g.code, h.unit_code), $4)
 			) t`,
 		},
 		{
-			Name: "households", Description: "Households: points from z15 (grid code, party flag); per-grid counts below",
+			Name: "households", Scoped: true, Description: "Households: points from z15 (grid code, party flag); per-grid counts below",
 			MinZoom: 10, MaxZoom: MaxZoom,
 			Fields:  map[string]string{"grid": "String: grid code", "party": "Boolean (points)", "households": "Number (per-grid counts below z15)", "party_members": "Number (per-grid counts below z15)"},
 			lowZoom: 15,
@@ -97,17 +100,17 @@ func Layers() []Layer {
 				SELECT s.grid_id AS id, s.code AS grid, s.households, s.party_members,
 				       ST_AsMVTGeom(s.label_3857` + mvtGeom + ` AS geom
 				FROM grid_stats s
-				WHERE s.households > 0 AND s.label_3857 && ` + envelopeBuf + `
+				WHERE s.households > 0 AND s.label_3857 && ` + envelopeBuf + ` AND in_scope(s.code, $4)
 			) t`,
 			sql: `SELECT ST_AsMVT(t, 'households', 4096, 'geom', 'id') FROM (
 				SELECT h.id, g.code AS grid, h.party,
 				       ST_AsMVTGeom(ST_Transform(h.location, 3857)` + mvtGeom + ` AS geom
 				FROM households h LEFT JOIN grids g ON g.id = h.grid_id
-				WHERE h.location && ` + envelope4326 + `
+				WHERE h.location && ` + envelope4326 + ` AND in_scope(coalesce(g.code, h.unit_code), $4)
 			) t`,
 		},
 		{
-			Name: "links", Description: "Lines from each party member's home to the households they serve",
+			Name: "links", Scoped: true, Description: "Lines from each party member's home to the households they serve",
 			MinZoom: 16, MaxZoom: MaxZoom,
 			Fields: map[string]string{"grid": "String: grid code", "member": "Number: member id"},
 			sql: `SELECT ST_AsMVT(t, 'links', 4096, 'geom', 'id') FROM (
@@ -118,23 +121,23 @@ func Layers() []Layer {
 				JOIN people p ON p.id = l.member_id
 				JOIN households mh ON mh.id = p.household_id
 				LEFT JOIN grids g ON g.id = h.grid_id
-				WHERE h.location && ` + envelope4326 + `
+				WHERE h.location && ` + envelope4326 + ` AND in_scope(coalesce(g.code, h.unit_code), $4)
 			) t`,
 		},
 		{
-			Name: "coverage", Description: "Coverage problems: grids out of band or without branch/worker; households in no grid (z12+)",
+			Name: "coverage", Scoped: true, Description: "Coverage problems: grids out of band or without branch/worker; households in no grid (z12+)",
 			MinZoom: 0, MaxZoom: MaxZoom,
 			Fields: map[string]string{"kind": "String: out_of_band|no_branch|no_worker|uncovered_household", "grid": "String: grid code", "households": "Number"},
 			sql: `SELECT ST_AsMVT(t, 'coverage', 4096, 'geom', 'id') FROM (
 				SELECT s.grid_id AS id, s.state AS kind, s.code AS grid, s.households,
 				       ST_AsMVTGeom(s.boundary_3857` + mvtGeom + ` AS geom
 				FROM grid_stats s
-				WHERE s.state <> 'ok' AND s.boundary_3857 && ` + envelopeBuf + `
+				WHERE s.state <> 'ok' AND s.boundary_3857 && ` + envelopeBuf + ` AND in_scope(s.code, $4)
 				UNION ALL
 				SELECT NULL, 'uncovered_household', NULL, 1,
 				       ST_AsMVTGeom(ST_Transform(h.location, 3857)` + mvtGeom + `
 				FROM households h
-				WHERE $1 >= 12 AND h.grid_id IS NULL AND h.location && ` + envelope4326 + `
+				WHERE $1 >= 12 AND h.grid_id IS NULL AND h.location && ` + envelope4326 + ` AND in_scope(h.unit_code, $4)
 			) t`,
 		},
 	}

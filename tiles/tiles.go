@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"sort"
 	"strings"
 	"sync"
 
@@ -105,12 +106,21 @@ func CheckTile(z, x, y int) error {
 	return nil
 }
 
-// Get returns the tile of the layers at z/x/y, from the cache when it holds it.
-func (s *Service) Get(ctx context.Context, layers []string, z, x, y int) (*Tile, error) {
+// Get returns the tile of the layers at z/x/y, from the cache when it holds it. scope
+// limits the rows of scoped (non-public) layers to those subtrees; nil means everything.
+func (s *Service) Get(ctx context.Context, layers []string, z, x, y int, scope []string) (*Tile, error) {
 	if err := CheckTile(z, x, y); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("%s/%d/%d/%d", strings.Join(layers, ","), z, x, y)
+	scopeKey := "*"
+	if scope != nil && s.anyScoped(layers) {
+		sorted := append([]string(nil), scope...)
+		sort.Strings(sorted)
+		scopeKey = "[" + strings.Join(sorted, ",") + "]"
+	} else {
+		scope = nil
+	}
+	key := fmt.Sprintf("%s/%d/%d/%d/%s", strings.Join(layers, ","), z, x, y, scopeKey)
 	if s.cache != nil {
 		if t, ok := s.cache.get(key); ok {
 			return t, nil
@@ -120,7 +130,7 @@ func (s *Service) Get(ctx context.Context, layers []string, z, x, y int) (*Tile,
 	// only as long as another still waits for it.
 	v, err, _ := s.group.Do(key, func() (any, error) {
 		gen := s.cacheGen()
-		t, err := s.render(ctx, layers, z, x, y)
+		t, err := s.render(ctx, layers, z, x, y, scope)
 		if err == nil && s.cache != nil {
 			s.cache.put(key, t, tileBound(z, x, y), gen)
 		}
@@ -140,15 +150,20 @@ func (s *Service) cacheGen() uint64 {
 }
 
 // Render builds the tile in PostGIS without the cache.
-func (s *Service) render(ctx context.Context, layers []string, z, x, y int) (*Tile, error) {
+func (s *Service) render(ctx context.Context, layers []string, z, x, y int, scope []string) (*Tile, error) {
 	var raw []byte
 	for _, name := range layers {
-		q := s.layers[name].query(z)
+		l := s.layers[name]
+		q := l.query(z)
 		if q == "" {
 			continue
 		}
+		args := []any{z, x, y}
+		if l.Scoped {
+			args = append(args, scope)
+		}
 		var mvt []byte
-		if err := s.pool.QueryRow(ctx, q, z, x, y).Scan(&mvt); err != nil {
+		if err := s.pool.QueryRow(ctx, q, args...).Scan(&mvt); err != nil {
 			if errors.Is(err, context.Canceled) {
 				return nil, err
 			}
@@ -183,6 +198,15 @@ func (s *Service) render(ctx context.Context, layers []string, z, x, y int) (*Ti
 	}
 	t.Gzip = buf.Bytes()
 	return t, nil
+}
+
+func (s *Service) anyScoped(layers []string) bool {
+	for _, name := range layers {
+		if s.layers[name].Scoped {
+			return true
+		}
+	}
+	return false
 }
 
 // Invalidate drops the cached tiles that overlap the WGS84 box.

@@ -195,7 +195,7 @@ func floor(args []string) error {
 					var b []byte
 					err = pool.QueryRow(ctx, plainSQL, z, x, y).Scan(&b)
 				} else {
-					_, err = svc.Get(ctx, names, z, x, y)
+					_, err = svc.Get(ctx, names, z, x, y, nil)
 				}
 				if err != nil {
 					failed.Add(1)
