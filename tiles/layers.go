@@ -73,7 +73,7 @@ func Layers() []Layer {
 				SELECT s.branch_id AS id, s.branch AS name, s.secretary, s.code AS grid, s.party_members AS members,
 				       ST_AsMVTGeom(s.label_3857` + mvtGeom + ` AS geom
 				FROM grid_stats s
-				WHERE s.branch_id IS NOT NULL AND s.label_3857 && ` + envelopeBuf + ` AND in_scope(s.code, $4)
+				WHERE s.branch_id IS NOT NULL AND s.label_3857 && ` + envelopeBuf + ` AND ($4::text[] IS NULL OR in_scope(s.code, $4))
 			) t`,
 		},
 		{
@@ -88,7 +88,7 @@ func Layers() []Layer {
 				FROM households h
 				JOIN people p ON p.household_id = h.id AND p.party_member
 				LEFT JOIN grids g ON g.id = h.grid_id
-				WHERE h.location && ` + envelope4326 + ` AND in_scope(coalesce(g.code, h.unit_code), $4)
+				WHERE h.location && ` + envelope4326 + ` AND ($4::text[] IS NULL OR in_scope(coalesce(g.code, h.unit_code), $4))
 			) t`,
 		},
 		{
@@ -100,13 +100,13 @@ func Layers() []Layer {
 				SELECT s.grid_id AS id, s.code AS grid, s.households, s.party_members,
 				       ST_AsMVTGeom(s.label_3857` + mvtGeom + ` AS geom
 				FROM grid_stats s
-				WHERE s.households > 0 AND s.label_3857 && ` + envelopeBuf + ` AND in_scope(s.code, $4)
+				WHERE s.households > 0 AND s.label_3857 && ` + envelopeBuf + ` AND ($4::text[] IS NULL OR in_scope(s.code, $4))
 			) t`,
 			sql: `SELECT ST_AsMVT(t, 'households', 4096, 'geom', 'id') FROM (
 				SELECT h.id, g.code AS grid, h.party,
 				       ST_AsMVTGeom(ST_Transform(h.location, 3857)` + mvtGeom + ` AS geom
 				FROM households h LEFT JOIN grids g ON g.id = h.grid_id
-				WHERE h.location && ` + envelope4326 + ` AND in_scope(coalesce(g.code, h.unit_code), $4)
+				WHERE h.location && ` + envelope4326 + ` AND ($4::text[] IS NULL OR in_scope(coalesce(g.code, h.unit_code), $4))
 			) t`,
 		},
 		{
@@ -121,7 +121,7 @@ func Layers() []Layer {
 				JOIN people p ON p.id = l.member_id
 				JOIN households mh ON mh.id = p.household_id
 				LEFT JOIN grids g ON g.id = h.grid_id
-				WHERE h.location && ` + envelope4326 + ` AND in_scope(coalesce(g.code, h.unit_code), $4)
+				WHERE h.location && ` + envelope4326 + ` AND ($4::text[] IS NULL OR in_scope(coalesce(g.code, h.unit_code), $4))
 			) t`,
 		},
 		{
@@ -132,12 +132,12 @@ func Layers() []Layer {
 				SELECT s.grid_id AS id, s.state AS kind, s.code AS grid, s.households,
 				       ST_AsMVTGeom(s.boundary_3857` + mvtGeom + ` AS geom
 				FROM grid_stats s
-				WHERE s.state <> 'ok' AND s.boundary_3857 && ` + envelopeBuf + ` AND in_scope(s.code, $4)
+				WHERE s.state <> 'ok' AND s.boundary_3857 && ` + envelopeBuf + ` AND ($4::text[] IS NULL OR in_scope(s.code, $4))
 				UNION ALL
 				SELECT NULL, 'uncovered_household', NULL, 1,
 				       ST_AsMVTGeom(ST_Transform(h.location, 3857)` + mvtGeom + `
 				FROM households h
-				WHERE $1 >= 12 AND h.grid_id IS NULL AND h.location && ` + envelope4326 + ` AND in_scope(h.unit_code, $4)
+				WHERE $1 >= 12 AND h.grid_id IS NULL AND h.location && ` + envelope4326 + ` AND ($4::text[] IS NULL OR in_scope(h.unit_code, $4))
 			) t`,
 		},
 	}
