@@ -186,10 +186,7 @@ func (h *orgHandlers) writeGroup(c echo.Context, status int, g *store.Group) err
 
 // listGroups: GET /api/v1/branches/{id}/groups → the branch and its party groups.
 func (h *orgHandlers) listGroups(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}
@@ -205,10 +202,7 @@ func (h *orgHandlers) listGroups(c echo.Context) error {
 
 // createGroup: POST /api/v1/branches/{id}/groups {name, leader} → 201.
 func (h *orgHandlers) createGroup(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}
@@ -226,10 +220,7 @@ func (h *orgHandlers) createGroup(c echo.Context) error {
 
 // getGroup: GET /api/v1/groups/{id} → the party group with its members.
 func (h *orgHandlers) getGroup(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}
@@ -242,10 +233,7 @@ func (h *orgHandlers) getGroup(c echo.Context) error {
 
 // updateGroup: PUT /api/v1/groups/{id} renames the group or changes its leader.
 func (h *orgHandlers) updateGroup(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}
@@ -262,10 +250,7 @@ func (h *orgHandlers) updateGroup(c echo.Context) error {
 
 // deleteGroup: DELETE /api/v1/groups/{id} dissolves the group; its members leave it.
 func (h *orgHandlers) deleteGroup(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}
@@ -315,10 +300,7 @@ func (h *orgHandlers) createCentral(c echo.Context) error {
 
 // getCentral: GET /api/v1/central-households/{id} → the central household and its members.
 func (h *orgHandlers) getCentral(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}
@@ -331,10 +313,7 @@ func (h *orgHandlers) getCentral(c echo.Context) error {
 
 // deleteCentral: DELETE /api/v1/central-households/{id} removes it with its member links.
 func (h *orgHandlers) deleteCentral(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}

@@ -202,6 +202,14 @@ func orgError(err error) error {
 	return err
 }
 
+// idOnly reads the {id} path parameter of a route that takes no query parameters.
+func idOnly(c echo.Context) (int64, error) {
+	if err := onlyParams(c); err != nil {
+		return 0, err
+	}
+	return pathID(c, "id")
+}
+
 // pathID reads a positive integer id from the path.
 func pathID(c echo.Context, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param(name), 10, 64)
@@ -287,10 +295,7 @@ func (h *orgHandlers) listPeople(c echo.Context) error {
 
 // getPerson: GET /api/v1/people/{id} → the person with what refers to them (roles).
 func (h *orgHandlers) getPerson(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}
@@ -304,10 +309,7 @@ func (h *orgHandlers) getPerson(c echo.Context) error {
 // updatePerson: PUT /api/v1/people/{id} changes the fields the body carries; null clears
 // phone, household, branch or group. Joining a party group is {"group": id}.
 func (h *orgHandlers) updatePerson(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}
@@ -324,10 +326,7 @@ func (h *orgHandlers) updatePerson(c echo.Context) error {
 
 // deletePerson: DELETE /api/v1/people/{id} → 204; 409 listing what still refers to them.
 func (h *orgHandlers) deletePerson(c echo.Context) error {
-	if err := onlyParams(c); err != nil {
-		return err
-	}
-	id, err := pathID(c, "id")
+	id, err := idOnly(c)
 	if err != nil {
 		return err
 	}
