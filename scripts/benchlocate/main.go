@@ -13,12 +13,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sort"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"gridmap/scripts/internal/loadgen"
 )
 
 func main() {
@@ -103,57 +102,29 @@ func floor(args []string) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
-	var next atomic.Int64
-	var failed atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
-	var wg sync.WaitGroup
-	deadline := time.Now().Add(*dur)
-	for range *conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			mine := make([]time.Duration, 0, 1<<16)
-			for time.Now().Before(deadline) {
-				p := pts[int(next.Add(1))%len(pts)]
-				t0 := time.Now()
-				rows, err := pool.Query(ctx, floorSQL, p[0], p[1]) // prepared on first use per connection
-				if err == nil {
-					for rows.Next() {
-						var id int64
-						var code string
-						err = rows.Scan(&id, &code)
-					}
-					rows.Close()
-					if err == nil {
-						err = rows.Err()
-					}
-				}
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				mine = append(mine, time.Since(t0))
+	res, err := loadgen.Run(*conc, *dur, func(i int) error {
+		p := pts[i%len(pts)]
+		rows, err := pool.Query(ctx, floorSQL, p[0], p[1]) // prepared on first use per connection
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var code string
+			if err := rows.Scan(&id, &code); err != nil {
+				rows.Close()
+				return err
 			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
+		}
+		rows.Close()
+		return rows.Err()
+	})
+	if err != nil {
+		return err
 	}
-	wg.Wait()
-	if failed.Load() > 0 {
-		return fmt.Errorf("%d queries failed", failed.Load())
-	}
-	if len(lat) == 0 {
-		return fmt.Errorf("no query finished")
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	fmt.Printf("postgis: %.0f req/s p50 %.2f ms p99 %.2f ms (%d conns, prepared ST_Intersects via pgx)\n",
-		float64(len(lat))/dur.Seconds(), ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), *conc)
+	fmt.Printf("postgis: %s (%d conns, prepared ST_Intersects via pgx)\n", res, *conc)
 	return nil
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func readPoints(name string) ([][2]float64, error) {
 	f, err := os.Open(name)

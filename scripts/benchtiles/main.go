@@ -17,14 +17,13 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
+	"gridmap/scripts/internal/loadgen"
 	"gridmap/tiles"
 )
 
@@ -174,52 +173,24 @@ func floor(args []string) error {
 	const plainSQL = `SELECT ST_AsMVT(t, 'grids', 4096, 'geom', 'id') FROM (
 		SELECT id, code, ST_AsMVTGeom(boundary_3857, ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
 		FROM grids WHERE valid_to IS NULL AND boundary_3857 && ST_TileEnvelope($1, $2, $3, margin => 0.015625)) t`
-	var next atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
-	deadline := time.Now().Add(*dur)
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	for range *conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				p := paths[int(next.Add(1))%len(paths)]
-				var z, x, y int
-				fmt.Sscanf(p, "%d/%d/%d", &z, &x, &y)
-				t0 := time.Now()
-				var err error
-				if *plain {
-					var b []byte
-					err = pool.QueryRow(ctx, plainSQL, z, x, y).Scan(&b)
-				} else {
-					_, err = svc.Get(ctx, names, z, x, y, nil)
-				}
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
+	res, err := loadgen.Run(*conc, *dur, func(i int) error {
+		var z, x, y int
+		fmt.Sscanf(paths[i%len(paths)], "%d/%d/%d", &z, &x, &y)
+		if *plain {
+			var b []byte
+			return pool.QueryRow(ctx, plainSQL, z, x, y).Scan(&b)
+		}
+		_, err := svc.Get(ctx, names, z, x, y, nil)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	wg.Wait()
-	if failed.Load() > 0 {
-		return fmt.Errorf("%d queries failed", failed.Load())
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	kind := "gridmap SQL via pgx"
 	if *plain {
 		kind = "plain ST_AsMVT via pgx"
 	}
-	fmt.Printf("floor %s (%s, %d conns): %.0f q/s p50 %.2f ms p99 %.2f ms\n", *layers, kind, *conc,
-		float64(len(lat))/dur.Seconds(), ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]))
+	fmt.Printf("floor %s (%s, %d conns): %s\n", *layers, kind, *conc, strings.Replace(res.String(), "req/s", "q/s", 1))
 	return nil
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
