@@ -193,4 +193,3 @@ func floor(args []string) error {
 	fmt.Printf("floor %s (%s, %d conns): %s\n", *layers, kind, *conc, strings.Replace(res.String(), "req/s", "q/s", 1))
 	return nil
 }
-
