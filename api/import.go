@@ -68,7 +68,7 @@ func (s *Server) importHouseholds(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.store.ImportHouseholds(req.Context(), p, store.ImportOptions{Unit: unit, SkipInvalid: skip})
+	res, err := s.store.ImportHouseholds(req.Context(), p, store.ImportOptions{Unit: unit, SkipInvalid: skip, SizeHint: max(req.ContentLength, 0)})
 	var in *geo.InputError
 	if errors.As(err, &in) && in.Code == "invalid_rows" {
 		// The file is well formed but some rows are not: 422 with the report.

@@ -64,6 +64,7 @@ func importHouseholds(ctx context.Context, cfg config, log *slog.Logger, args []
 	}
 	name := files[0]
 	var in io.Reader = os.Stdin
+	var size int64
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
@@ -71,6 +72,9 @@ func importHouseholds(ctx context.Context, cfg config, log *slog.Logger, args []
 		}
 		defer f.Close()
 		in = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
 	}
 	format := ingest.FormatAuto
 	switch strings.ToLower(filepath.Ext(name)) {
@@ -90,7 +94,7 @@ func importHouseholds(ctx context.Context, cfg config, log *slog.Logger, args []
 	}
 	defer done()
 	t0 := time.Now()
-	res, err := st.ImportHouseholds(ctx, p, store.ImportOptions{Unit: *unit, SkipInvalid: *skip})
+	res, err := st.ImportHouseholds(ctx, p, store.ImportOptions{Unit: *unit, SkipInvalid: *skip, SizeHint: size})
 	if err != nil {
 		return describeImportError(name, err, stderr)
 	}

@@ -31,7 +31,17 @@ type ImportOptions struct {
 	// SkipInvalid loads the good rows of a file with bad ones; otherwise a bad row rejects
 	// the whole file.
 	SkipInvalid bool
+	// SizeHint is the file's size in bytes when known (0 when not); a large file takes the
+	// bulk path from its first row instead of from the row that crosses BulkRows.
+	SizeHint int64
+	// BulkRows is how many rows make an import a bulk load (0: DefaultBulkRows). An import
+	// also needs at least a quarter as many rows as the table holds to be one.
+	BulkRows int
 }
+
+// DefaultBulkRows is the size from which an import writes straight into households with
+// their secondary indexes and constraints rebuilt at the end (see ImportHouseholds).
+const DefaultBulkRows = 100000
 
 // ImportResult counts what an import did.
 type ImportResult struct {
@@ -40,16 +50,28 @@ type ImportResult struct {
 	Unchanged int           `json:"unchanged"`
 	Skipped   int           `json:"skipped"`
 	Report    ingest.Report `json:"report"`
+	// Bulk says that the import took the bulk path (households were locked while it ran).
+	Bulk bool `json:"bulk"`
 }
 
-// ImportHouseholds upserts households by (unit, external id) in one transaction. Batches of
-// rows go by COPY into a staging table; one statement per batch finds the unit of each row
-// (given, or by point in polygon), inserts new households with their grid by point in
-// polygon (grid_at) and updates the rows that changed (moved households are placed again by
-// their trigger); at the end the statistics of the grids touched are refreshed and one
-// change is notified. The parser runs ahead of the database in a goroutine.
+// ImportHouseholds upserts households by (unit, external id) in one transaction.
 //
-// Rows that the parser or the unit lookup finds bad go into the report. Unless
+// Units and grids are locked against edits (SHARE) and indexed in memory first; the parser
+// goroutine then finds each row's village or community (given, or by point in polygon)
+// and its grid with the same answers as SQL (placement.go), while the database works on
+// the batch before.
+//
+// Small imports copy each batch into a staging table and upsert it with one statement
+// (moved households are placed again by their trigger). An import of at least
+// opts.BulkRows rows and a quarter of the table is a bulk load: it takes households
+// exclusively (readers wait until the commit; if the lock is not granted within 5 s the
+// import stays on the small path), sets the secondary indexes, the unique and foreign-key
+// constraints and the per-statement insert triggers aside, copies the rest of the file
+// straight into households, folds rows whose key already existed into the old rows (which
+// keep their ids), and rebuilds and revalidates everything before the commit. Either way
+// the statistics of the grids touched are refreshed and one change is notified.
+//
+// Rows that the parser or the placement finds bad go into the report. Unless
 // opts.SkipInvalid, any bad row rolls everything back and the error is a *geo.InputError
 // with code "invalid_rows" whose details hold the report ("rows", "bad_rows"). A malformed
 // file (src.Err) rolls back too and is returned as it is.
@@ -61,6 +83,9 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 		} else if d != 12 {
 			return res, geo.Invalid("unit", fmt.Sprintf("households belong to a village or community (12 digits), not %q", opts.Unit))
 		}
+	}
+	if opts.BulkRows <= 0 {
+		opts.BulkRows = DefaultBulkRows
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -79,33 +104,28 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 		}
 	}
 	// Per-statement statistics refreshes wait for the end of the import (002_tiles.sql).
-	// The upsert's estimated cost is high enough to trigger JIT compilation, which costs
-	// more than a second and saves nothing here.
-	for _, set := range []string{`SET LOCAL gridmap.bulk = 'on'`, `SET LOCAL jit = off`} {
+	// Placement in memory holds only while units and grids cannot change.
+	for _, set := range []string{`SET LOCAL gridmap.bulk = 'on'`, `SET LOCAL jit = off`,
+		`LOCK TABLE units, grids IN SHARE MODE`} {
 		if _, err := tx.Exec(ctx, set); err != nil {
 			return res, classify("import households: "+set, err)
 		}
 	}
-	if _, err := tx.Exec(ctx, `
-		CREATE TEMP TABLE import_households (
-		    line        integer NOT NULL,
-		    external_id text NOT NULL,
-		    unit_code   text,
-		    location    geometry(Point, 4326) NOT NULL,
-		    address     text NOT NULL,
-		    head_name   text,
-		    head_phone  text,
-		    residents   integer NOT NULL,
-		    party       boolean NOT NULL
-		) ON COMMIT DROP`); err != nil {
-		return res, classify("import households: staging table", err)
+	pl, err := loadPlacement(ctx, tx, opts.Unit)
+	if err != nil {
+		return res, err
 	}
+	var existing float64
+	if err := tx.QueryRow(ctx, `SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'households'::regclass`).Scan(&existing); err != nil {
+		return res, classify("import households: table size", err)
+	}
+
 	// The parser runs ahead in its own goroutine while the database works on the batch
 	// before: parsing and PostgreSQL then use a core each.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan importBatch, 1)
-	go produceBatches(ctx, src, batches)
+	go produceBatches(ctx, src, pl, batches)
 	defer func() {
 		cancel()
 		for range batches { // the parser must be done with the request body before we return
@@ -113,37 +133,53 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 	}()
 
 	var (
-		unitReport             ingest.Report
-		good, inserted, update int
-		grids                  = make(map[int64]struct{})
-		box                    = [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+		unitReport ingest.Report
+		rows       int // good rows read so far
+		counts     batchStats
+		bulk       *bulkLoad
+		triedBulk  bool
+		staged     bool
+		grids      = make(map[int64]struct{})
+		box        = emptyBox()
+		expected   = int(opts.SizeHint / 200) // a GeoJSON household is ~185 bytes
+		bulkFrom   = max(opts.BulkRows, int(existing/4))
 	)
 	for b := range batches {
-		load := opts.SkipInvalid || b.bad == 0 && unitReport.BadRows == 0
-		st, err := s.importBatch(ctx, tx, b.rows, opts.Unit, load)
+		for _, p := range b.bad {
+			unitReport.Add(p.Line, p.Field, p.Reason)
+		}
+		rows += len(b.rows)
+		if !opts.SkipInvalid && (b.parserBad > 0 || unitReport.BadRows > 0) {
+			continue // the file will be refused: read on only to report every bad row
+		}
+		if !triedBulk && max(rows, expected) >= bulkFrom {
+			triedBulk = true
+			if bulk, err = startBulk(ctx, tx); err != nil {
+				return res, err
+			}
+		}
+		if bulk != nil {
+			if err := bulk.copy(ctx, tx, b.rows, grids, &box); err != nil {
+				return res, err
+			}
+			continue
+		}
+		if !staged {
+			if err := createStaging(ctx, tx); err != nil {
+				return res, err
+			}
+			staged = true
+		}
+		st, err := upsertBatch(ctx, tx, b.rows)
 		if err != nil {
 			return res, err
 		}
-		good += st.good
-		inserted += st.inserted
-		update += st.updated
-		for i, line := range st.badLines {
-			switch {
-			case st.badGiven[i] == "":
-				unitReport.Add(int(line), "location", "the point lies in no village or community")
-			case opts.Unit != "":
-				unitReport.Add(int(line), "unit", fmt.Sprintf("unit %s differs from the unit parameter %s", st.badGiven[i], opts.Unit))
-			default:
-				unitReport.Add(int(line), "unit", fmt.Sprintf("no village or community has code %s", st.badGiven[i]))
-			}
-		}
-		unitReport.BadRows += st.noUnit - len(st.badLines)
+		counts.inserted += st.inserted
+		counts.updated += st.updated
 		for _, g := range st.grids {
 			grids[g] = struct{}{}
 		}
-		if st.minX != nil {
-			box = [4]float64{min(box[0], *st.minX), min(box[1], *st.minY), max(box[2], *st.maxX), max(box[3], *st.maxY)}
-		}
+		box = box.union(st.box)
 	}
 	if err := src.Err(); err != nil { // a malformed file (or a body cut short)
 		return res, err
@@ -168,8 +204,21 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 			Details: map[string]any{"rows": res.Report.Rows, "bad_rows": res.Report.BadRows},
 		}
 	}
-	res.Inserted, res.Updated = inserted, update
-	res.Unchanged = good - inserted - update
+	if bulk != nil {
+		st, err := bulk.finish(ctx, tx)
+		if err != nil {
+			return res, err
+		}
+		counts.inserted += st.inserted
+		counts.updated += st.updated
+		for _, g := range st.grids {
+			grids[g] = struct{}{}
+		}
+		box = box.union(st.box)
+		res.Bulk = true
+	}
+	res.Inserted, res.Updated = counts.inserted, counts.updated
+	res.Unchanged = rows - res.Inserted - res.Updated
 	res.Skipped = res.Report.BadRows
 
 	if _, err := tx.Exec(ctx, `SET LOCAL gridmap.bulk = 'off'`); err != nil {
@@ -184,20 +233,21 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 			return res, classify("import households: grid statistics", err)
 		}
 	}
-	if box[0] <= box[2] {
+	if !box.empty() {
 		if _, err := tx.Exec(ctx, `SELECT notify_change(ST_MakeBox2D(ST_Point($1, $2), ST_Point($3, $4)))`,
 			box[0], box[1], box[2], box[3]); err != nil {
 			return res, classify("import households: notify", err)
 		}
 	}
-	after, _ := json.Marshal(map[string]int{"inserted": res.Inserted, "updated": res.Updated, "unchanged": res.Unchanged, "skipped": res.Skipped})
+	after, _ := json.Marshal(map[string]any{"inserted": res.Inserted, "updated": res.Updated, "unchanged": res.Unchanged,
+		"skipped": res.Skipped, "bulk": res.Bulk})
 	if err := audit(ctx, tx, AuditEntry{Action: "import", Entity: "households", EntityID: opts.Unit, Unit: opts.Unit, After: after}); err != nil {
 		return res, classify("import households", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, classify("import households: commit", err)
 	}
-	if inserted > 10000 {
+	if res.Inserted > 10000 && !res.Bulk {
 		if _, err := s.pool.Exec(ctx, `ANALYZE households`); err != nil {
 			return res, classify("import households: analyze", err)
 		}
@@ -208,102 +258,135 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 // importBatchSize is how many rows go to the database at a time.
 const importBatchSize = 50000
 
-// importBatch is a batch of parsed rows, with the parser's count of bad rows so far.
+// importBatch is a batch of placed rows, the rows that could not be placed, and the
+// parser's count of bad rows so far.
 type importBatch struct {
-	rows []ingest.Row
-	bad  int
+	rows      []placed
+	bad       []ingest.Problem
+	parserBad int
 }
 
-// produceBatches runs the parser, sending batches until the file ends or ctx is done; it
-// closes out when it has stopped reading.
-func produceBatches(ctx context.Context, src HouseholdSource, out chan<- importBatch) {
+// produceBatches runs the parser and places its rows, sending batches until the file
+// ends or ctx is done; it closes out when it has stopped reading.
+func produceBatches(ctx context.Context, src HouseholdSource, pl *placement, out chan<- importBatch) {
 	defer close(out)
-	rows := make([]ingest.Row, 0, importBatchSize)
+	b := importBatch{rows: make([]placed, 0, importBatchSize)}
+	n := 0
 	for src.Next() {
-		rows = append(rows, src.Row())
-		if len(rows)%1024 == 0 && ctx.Err() != nil {
+		r := src.Row()
+		if p, field, reason, ok := pl.place(r); ok {
+			b.rows = append(b.rows, p)
+		} else {
+			b.bad = append(b.bad, ingest.Problem{Line: r.Line, Field: field, Reason: reason})
+		}
+		n++
+		if n%1024 == 0 && ctx.Err() != nil {
 			return
 		}
-		if len(rows) == importBatchSize {
+		if n == importBatchSize {
+			b.parserBad = src.Report().BadRows
 			select {
-			case out <- importBatch{rows, src.Report().BadRows}:
+			case out <- b:
 			case <-ctx.Done():
 				return
 			}
-			rows = make([]ingest.Row, 0, importBatchSize)
+			b, n = importBatch{rows: make([]placed, 0, importBatchSize)}, 0
 		}
 	}
 	if src.Err() != nil {
 		return
 	}
+	b.parserBad = src.Report().BadRows
 	select {
-	case out <- importBatch{rows, src.Report().BadRows}:
+	case out <- b:
 	case <-ctx.Done():
 	}
 }
 
-// batchStats is what one batch did.
-type batchStats struct {
-	good, inserted, updated, noUnit int
-	badLines                        []int32
-	badGiven                        []string
-	grids                           []int64
-	minX, minY, maxX, maxY          *float64
+// bbox is a lon/lat box: min lon, min lat, max lon, max lat.
+type bbox [4]float64
+
+func emptyBox() bbox { return bbox{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)} }
+
+func (b bbox) empty() bool { return b[0] > b[2] }
+
+func (b bbox) union(o bbox) bbox {
+	return bbox{min(b[0], o[0]), min(b[1], o[1]), max(b[2], o[2]), max(b[3], o[3])}
 }
 
-// importBatch copies rows into the staging table and, when load, upserts them.
-func (s *Store) importBatch(ctx context.Context, tx pgx.Tx, rows []ingest.Row, unit string, load bool) (batchStats, error) {
-	var st batchStats
+func (b *bbox) add(lon, lat float64) {
+	b[0], b[1], b[2], b[3] = min(b[0], lon), min(b[1], lat), max(b[2], lon), max(b[3], lat)
+}
+
+// batchStats is what a batch (or the end of a bulk load) did: households inserted and
+// updated, the grids they left or joined, and the box of the changed points.
+type batchStats struct {
+	inserted, updated int
+	grids             []int64
+	box               bbox
+}
+
+// householdColumns are the columns an import writes, in copy order.
+var householdColumns = []string{"unit_code", "external_id", "location", "address", "head_name", "head_phone", "residents", "party", "grid_id"}
+
+// copyRows feeds placed rows to CopyFrom in householdColumns order.
+func copyRows(rows []placed) pgx.CopyFromSource {
+	vals := make([]any, len(householdColumns))
+	return pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+		r := &rows[i]
+		var grid any
+		if r.Grid != 0 {
+			grid = r.Grid
+		}
+		vals[0], vals[1], vals[2], vals[3], vals[4] = r.UnitCode, r.ExternalID, pointEWKB(r.Lon, r.Lat), r.Address, nullIfEmpty(r.HeadName)
+		vals[5], vals[6], vals[7], vals[8] = nullIfEmpty(r.HeadPhone), int32(r.Residents), r.Party, grid
+		return vals, nil
+	})
+}
+
+// createStaging makes the staging table of the small path.
+func createStaging(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `
+		CREATE TEMP TABLE import_households (
+		    unit_code   text NOT NULL,
+		    external_id text NOT NULL,
+		    location    geometry(Point, 4326) NOT NULL,
+		    address     text NOT NULL,
+		    head_name   text,
+		    head_phone  text,
+		    residents   integer NOT NULL,
+		    party       boolean NOT NULL,
+		    grid_id     bigint
+		) ON COMMIT DROP`)
+	return classify("import households: staging table", err)
+}
+
+// upsertBatch copies placed rows into the staging table and upserts them.
+func upsertBatch(ctx context.Context, tx pgx.Tx, rows []placed) (batchStats, error) {
+	st := batchStats{box: emptyBox()}
 	if _, err := tx.Exec(ctx, `TRUNCATE import_households`); err != nil {
 		return st, classify("import households: empty staging", err)
 	}
-	vals := make([]any, 9)
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_households"},
-		[]string{"line", "external_id", "unit_code", "location", "address", "head_name", "head_phone", "residents", "party"},
-		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-			r := &rows[i]
-			vals[0], vals[1], vals[2], vals[3], vals[4] = int32(r.Line), r.ExternalID, nullIfEmpty(r.Unit), pointEWKB(r.Lon, r.Lat), r.Address
-			vals[5], vals[6], vals[7], vals[8] = nullIfEmpty(r.HeadName), nullIfEmpty(r.HeadPhone), int32(r.Residents), r.Party
-			return vals, nil
-		}))
-	if err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_households"}, householdColumns, copyRows(rows)); err != nil {
 		return st, classify("import households: copy", err)
 	}
-	// One statement resolves units, upserts and gathers what the rest needs. Its CTEs all
-	// see the households as they were before it, so "old" holds the grids and places that
-	// updated rows leave.
-	// The grid of a new household is grid_at(location) written out (min(id) is its ORDER BY
-	// id LIMIT 1), so that it is planned once; moved households are placed by their trigger.
-	err = tx.QueryRow(ctx, `
-		WITH r AS MATERIALIZED (
-		    SELECT s.line, s.external_id, s.location, s.address, s.head_name, s.head_phone, s.residents, s.party,
-		           s.unit_code AS given,
-		           CASE
-		               WHEN s.unit_code IS NOT NULL THEN
-		                   (SELECT u.code FROM units u
-		                    WHERE u.code = s.unit_code AND u.level IN ('village', 'community')
-		                      AND ($1 = '' OR u.code = $1))
-		               WHEN $1 <> '' THEN $1
-		               ELSE (SELECT min(u.code) FROM units u
-		                     WHERE u.level IN ('village', 'community')
-		                       AND u.boundary && s.location AND ST_Intersects(u.boundary, s.location))
-		           END AS unit
-		    FROM import_households s
-		), old AS (
+	// The CTEs all see the households as they were before the statement, so "old" holds
+	// the grids and places that updated rows leave. New households come with their grid;
+	// moved ones are placed again by their trigger.
+	var minX, minY, maxX, maxY *float64
+	err := tx.QueryRow(ctx, `
+		WITH old AS (
 		    -- LIMIT 1 keeps this a probe of the unique index per row: a join would scan
 		    -- every household for every batch.
 		    SELECT o.grid_id, o.location
-		    FROM r CROSS JOIN LATERAL (
+		    FROM import_households r CROSS JOIN LATERAL (
 		        SELECT h.grid_id, h.location FROM households h
-		        WHERE h.unit_code = r.unit AND h.external_id = r.external_id LIMIT 1) o
-		    WHERE $2 AND r.unit IS NOT NULL
+		        WHERE h.unit_code = r.unit_code AND h.external_id = r.external_id LIMIT 1) o
 		), ins AS (
 		    INSERT INTO households AS h (unit_code, external_id, location, address, head_name, head_phone,
 		                                 residents, party, grid_id)
-		    SELECT r.unit, r.external_id, r.location, r.address, r.head_name, r.head_phone, r.residents, r.party,
-		           (SELECT min(g.id) FROM grids g
-		            WHERE g.valid_to IS NULL AND g.boundary && r.location AND ST_Intersects(g.boundary, r.location))
-		    FROM r WHERE r.unit IS NOT NULL AND $2
+		    SELECT unit_code, external_id, location, address, head_name, head_phone, residents, party, grid_id
+		    FROM import_households
 		    ON CONFLICT (unit_code, external_id) DO UPDATE SET
 		        location = EXCLUDED.location, address = EXCLUDED.address, head_name = EXCLUDED.head_name,
 		        head_phone = EXCLUDED.head_phone, residents = EXCLUDED.residents, party = EXCLUDED.party,
@@ -312,25 +395,20 @@ func (s *Store) importBatch(ctx context.Context, tx pgx.Tx, rows []ingest.Row, u
 		          (EXCLUDED.location, EXCLUDED.address, EXCLUDED.head_name, EXCLUDED.head_phone,
 		           EXCLUDED.residents, EXCLUDED.party)
 		    RETURNING h.xmax = 0 AS inserted, h.grid_id, h.location
-		), bad AS (
-		    SELECT line, coalesce(given, '') AS given FROM r WHERE unit IS NULL ORDER BY line LIMIT 100
 		)
-		SELECT (SELECT count(*) FROM r WHERE unit IS NOT NULL),
-		       (SELECT count(*) FILTER (WHERE inserted) FROM ins),
+		SELECT (SELECT count(*) FILTER (WHERE inserted) FROM ins),
 		       (SELECT count(*) FILTER (WHERE NOT inserted) FROM ins),
-		       (SELECT count(*) FROM r WHERE unit IS NULL),
-		       (SELECT coalesce(array_agg(line ORDER BY line), '{}') FROM bad),
-		       (SELECT coalesce(array_agg(given ORDER BY line), '{}') FROM bad),
 		       (SELECT coalesce(array_agg(DISTINCT g), '{}') FROM
 		            (SELECT grid_id FROM ins UNION SELECT grid_id FROM old) x(g) WHERE g IS NOT NULL),
 		       ST_XMin(e.box), ST_YMin(e.box), ST_XMax(e.box), ST_YMax(e.box)
 		FROM (SELECT ST_Extent(l) AS box FROM
-		          (SELECT location FROM ins UNION ALL SELECT location FROM old) y(l)) e`,
-		unit, load).
-		Scan(&st.good, &st.inserted, &st.updated, &st.noUnit, &st.badLines, &st.badGiven, &st.grids,
-			&st.minX, &st.minY, &st.maxX, &st.maxY)
+		          (SELECT location FROM ins UNION ALL SELECT location FROM old) y(l)) e`).
+		Scan(&st.inserted, &st.updated, &st.grids, &minX, &minY, &maxX, &maxY)
 	if err != nil {
 		return st, classify("import households: upsert", err)
+	}
+	if minX != nil {
+		st.box = bbox{*minX, *minY, *maxX, *maxY}
 	}
 	return st, nil
 }
