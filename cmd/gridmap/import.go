@@ -99,8 +99,12 @@ func importHouseholds(ctx context.Context, cfg config, log *slog.Logger, args []
 		return describeImportError(name, err, stderr)
 	}
 	printProblems(stderr, name, res.Report.Rows)
-	fmt.Fprintf(stdout, "imported %s (%s, %s, %s): %d inserted, %d updated, %d unchanged, %d skipped in %.1f s\n",
-		name, p.Format(), p.Encoding(), crs, res.Inserted, res.Updated, res.Unchanged, res.Skipped, time.Since(t0).Seconds())
+	how := ""
+	if res.Bulk {
+		how = ", bulk load"
+	}
+	fmt.Fprintf(stdout, "imported %s (%s, %s, %s%s): %d inserted, %d updated, %d unchanged, %d skipped in %.1f s\n",
+		name, p.Format(), p.Encoding(), crs, how, res.Inserted, res.Updated, res.Unchanged, res.Skipped, time.Since(t0).Seconds())
 	return nil
 }
 
