@@ -198,11 +198,21 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
+		if r.audit == "" {
+			return next(c)
+		}
+		// The store records the entry in the write's own transaction; one that no write
+		// took is recorded after a success.
+		pending := &store.PendingAudit{Entry: s.auditEntry(c, r)}
+		req = c.Request()
+		c.SetRequest(req.WithContext(store.WithPendingAudit(req.Context(), pending)))
 		if err := next(c); err != nil {
 			return err
 		}
-		if r.audit != "" && c.Response().Status < 400 {
-			s.auditWrite(c, r)
+		if !pending.Written && c.Response().Status < 400 {
+			if err := s.store.Audit(c.Request().Context(), pending.Entry); err != nil {
+				s.log.Error("audit: record write", "error", err, "id", requestID(c))
+			}
 		}
 		return nil
 	}
@@ -213,9 +223,9 @@ func isStatus(err error, status int) bool {
 	return errors.As(err, &se) && se.Status == status
 }
 
-// auditWrite records a successful write the store does not audit itself: who, which
-// route, which entity, the unit it touched.
-func (s *Server) auditWrite(c echo.Context, r rule) {
+// auditEntry is the audit entry of a write the store does not describe itself: which
+// route, which entity, the unit it touches (the actor comes from the context).
+func (s *Server) auditEntry(c echo.Context, r rule) store.AuditEntry {
 	id := ""
 	for _, n := range c.ParamNames() {
 		if id != "" {
@@ -230,10 +240,7 @@ func (s *Server) auditWrite(c echo.Context, r rule) {
 	if len(unit) == 15 {
 		unit = unit[:12] // a grid's village/community
 	}
-	e := store.AuditEntry{Action: c.Request().Method + " " + c.Path(), Entity: r.audit, EntityID: id, Unit: unit}
-	if err := s.store.Audit(c.Request().Context(), e); err != nil {
-		s.log.Error("audit: record write", "error", err, "id", requestID(c))
-	}
+	return store.AuditEntry{Action: c.Request().Method + " " + c.Path(), Entity: r.audit, EntityID: id, Unit: unit}
 }
 
 // listScope is the scope a list query is filtered to: nil for admins (everything), the

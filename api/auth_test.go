@@ -319,6 +319,10 @@ func TestAuditTrail(t *testing.T) {
 	if r := call(t, c, "PUT", ts.URL+"/api/v1/grids/"+firstGrid(t, st, town)+"/branch", `{"name":"审计支部"}`, bearer); r.status != 200 {
 		t.Fatalf("branch: %d %s", r.status, r.body)
 	}
+	// A refused write leaves no entry (the entry is written in the write's transaction).
+	if r := call(t, c, "PUT", ts.URL+"/api/v1/grids/"+firstGrid(t, st, town)+"/branch", `{"name":"  "}`, bearer); r.status < 400 {
+		t.Fatalf("blank branch name: %d %s", r.status, r.body)
+	}
 
 	var village string
 	var lon, lat float64
@@ -362,6 +366,9 @@ func TestAuditTrail(t *testing.T) {
 		if !strings.Contains(string(all.body), want) {
 			t.Fatalf("audit lacks %s: %s", want, all.body)
 		}
+	}
+	if n := strings.Count(string(all.body), `"PUT /api/v1/grids/:code/branch"`); n != 1 {
+		t.Fatalf("%d branch entries for one successful and one refused write: %s", n, all.body)
 	}
 	if strings.Contains(string(all.body), "argon2") || strings.Contains(string(all.body), "wang password") {
 		t.Fatalf("audit leaks a password: %s", all.body)

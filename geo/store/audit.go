@@ -26,6 +26,36 @@ func Actor(ctx context.Context) string {
 	return "system"
 }
 
+// pendingAuditKey carries a request's pending audit entry in its context.
+type pendingAuditKey struct{}
+
+// PendingAudit is the audit entry a request expects its write to record. A write of the
+// people and organisation tables records it in its own transaction and sets Written, so
+// the entry commits or rolls back with the write; the caller records an entry that no
+// write took (Written still false) itself.
+type PendingAudit struct {
+	Entry   AuditEntry
+	Written bool
+}
+
+// WithPendingAudit returns ctx carrying p for the writes made under it.
+func WithPendingAudit(ctx context.Context, p *PendingAudit) context.Context {
+	return context.WithValue(ctx, pendingAuditKey{}, p)
+}
+
+// auditPending records the pending audit entry of ctx, if any and not yet written, in tx.
+func auditPending(ctx context.Context, tx pgx.Tx) error {
+	p, ok := ctx.Value(pendingAuditKey{}).(*PendingAudit)
+	if !ok || p.Written {
+		return nil
+	}
+	if err := audit(ctx, tx, p.Entry); err != nil {
+		return err
+	}
+	p.Written = true
+	return nil
+}
+
 // AuditEntry is one write in the audit trail: who, when, what, and the state before and
 // after (grids include their geometry as GeoJSON).
 type AuditEntry struct {

@@ -876,9 +876,15 @@ func (s *Store) Links(ctx context.Context, kind LinkKind, unit string, after int
 	return out, false, nil
 }
 
-// orgTx is s.tx with the integrity violations of the organisation tables explained.
+// orgTx is s.tx with the integrity violations of the organisation tables explained and
+// the request's pending audit entry (WithPendingAudit) recorded in the same transaction.
 func (s *Store) orgTx(ctx context.Context, op string, fn func(pgx.Tx) error) error {
-	return constraintError(s.tx(ctx, op, fn))
+	return constraintError(s.tx(ctx, op, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return auditPending(ctx, tx)
+	}))
 }
 
 // constraintRule explains one named constraint: the request field it concerns and why it
