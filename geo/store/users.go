@@ -204,6 +204,17 @@ func (s *Store) UpdateUser(ctx context.Context, username string, ch UserChange) 
 		if out, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, before.ID)); err != nil {
 			return fmt.Errorf("read user: %w", err)
 		}
+		if before.Role == "admin" && !before.Disabled && (out.Role != "admin" || out.Disabled) {
+			// The other enabled admins, locked: two admins cannot demote each other at once.
+			var others int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM users
+				WHERE role = 'admin' AND NOT disabled AND id <> $1 FOR UPDATE) x`, before.ID).Scan(&others); err != nil {
+				return fmt.Errorf("count admins: %w", err)
+			}
+			if others == 0 {
+				return fmt.Errorf("%s is the last enabled admin: make another admin first: %w", username, geo.ErrConflict)
+			}
+		}
 		after := auditUser(out)
 		if ch.PasswordHash != nil {
 			after, _ = json.Marshal(map[string]any{"user": out, "password": "changed"})

@@ -107,3 +107,32 @@ func TestUsersSessionsTokens(t *testing.T) {
 		t.Fatalf("entries in 999001001: %+v", scoped)
 	}
 }
+
+// The last enabled admin can be neither disabled nor demoted; with a second admin, one can.
+func TestLastAdminStays(t *testing.T) {
+	st := pg.Store(t)
+	ctx := store.WithActor(context.Background(), "user:root")
+	hash, err := auth.HashPassword("a long password", auth.Params{Memory: 1024, Time: 1, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateUser(ctx, store.NewUser{Username: "root", PasswordHash: hash, Role: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	yes, viewer := true, "viewer"
+	if _, err := st.UpdateUser(ctx, "root", store.UserChange{Disabled: &yes}); !errors.Is(err, geo.ErrConflict) {
+		t.Fatalf("disable the last admin: %v", err)
+	}
+	if _, err := st.UpdateUser(ctx, "root", store.UserChange{Role: &viewer}); !errors.Is(err, geo.ErrConflict) {
+		t.Fatalf("demote the last admin: %v", err)
+	}
+	if _, err := st.CreateUser(ctx, store.NewUser{Username: "zhao", PasswordHash: hash, Role: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := st.UpdateUser(ctx, "root", store.UserChange{Disabled: &yes}); err != nil || !u.Disabled {
+		t.Fatalf("disable one of two admins: %+v %v", u, err)
+	}
+	if _, err := st.UpdateUser(ctx, "zhao", store.UserChange{Role: &viewer}); !errors.Is(err, geo.ErrConflict) {
+		t.Fatalf("demote the last enabled admin: %v", err)
+	}
+}
