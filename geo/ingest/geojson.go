@@ -12,8 +12,15 @@ import (
 
 // jsonState walks a FeatureCollection with the decoder's token API: the top-level members
 // one by one, then the features one at a time.
+//
+// Unless the parser is slowJSON, the features are read by a featureScanner (fast) instead,
+// from the decoder's first '[' until the scanner meets anything it does not take itself;
+// then a decoder resumed at that point (see resumeDecoder) carries on to the end of the file.
+// base maps that decoder's offsets back to those the first decoder would have reported.
 type jsonState struct {
 	dec         *json.Decoder
+	base        int64
+	fast        *featureScanner
 	typ         string
 	sawFeatures bool
 	inFeatures  bool
@@ -35,18 +42,26 @@ type geoGeometry struct {
 
 // startGeoJSON reads up to the first feature.
 func (p *Parser) startGeoJSON(src io.Reader) error {
+	var rec *recordingReader
+	if !p.slowJSON {
+		rec = &recordingReader{r: src, limit: maxHead}
+		src = rec
+	}
 	dec := json.NewDecoder(src)
 	dec.UseNumber()
 	st := &jsonState{dec: dec}
 	tok, err := dec.Token()
 	if err != nil {
-		return jsonError(dec, err)
+		return st.jsonError(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return fileError("file", "a GeoJSON file must be a FeatureCollection object", nil)
 	}
 	if err := st.advance(); err != nil {
 		return err
+	}
+	if rec != nil {
+		st.fast = rec.featureScanner(dec)
 	}
 	p.next = st.next(p)
 	return nil
@@ -57,11 +72,11 @@ func (st *jsonState) advance() error {
 	for {
 		tok, err := st.dec.Token()
 		if err != nil {
-			return jsonError(st.dec, err)
+			return st.jsonError(err)
 		}
 		if d, ok := tok.(json.Delim); ok && d == '}' {
 			if _, err := st.dec.Token(); !errors.Is(err, io.EOF) {
-				return fileError("file", "data after the end of the FeatureCollection", map[string]any{"offset": st.dec.InputOffset()})
+				return fileError("file", "data after the end of the FeatureCollection", map[string]any{"offset": st.base + st.dec.InputOffset()})
 			}
 			if st.typ != "FeatureCollection" {
 				return fileError("type", `the top-level "type" must be "FeatureCollection"`, nil)
@@ -76,7 +91,7 @@ func (st *jsonState) advance() error {
 		case "type":
 			var t any
 			if err := st.dec.Decode(&t); err != nil {
-				return jsonError(st.dec, err)
+				return st.jsonError(err)
 			}
 			s, _ := t.(string)
 			if s != "FeatureCollection" {
@@ -94,7 +109,7 @@ func (st *jsonState) advance() error {
 			st.sawFeatures = true
 			tok, err := st.dec.Token()
 			if err != nil {
-				return jsonError(st.dec, err)
+				return st.jsonError(err)
 			}
 			if d, ok := tok.(json.Delim); !ok || d != '[' {
 				return fileError("features", `"features" must be an array`, nil)
@@ -104,7 +119,7 @@ func (st *jsonState) advance() error {
 		default: // bbox, name, and members of other specifications are skipped
 			var skip json.RawMessage
 			if err := st.dec.Decode(&skip); err != nil {
-				return jsonError(st.dec, err)
+				return st.jsonError(err)
 			}
 		}
 	}
@@ -114,7 +129,7 @@ func (st *jsonState) advance() error {
 func (st *jsonState) checkCRS() error {
 	var c any
 	if err := st.dec.Decode(&c); err != nil {
-		return jsonError(st.dec, err)
+		return st.jsonError(err)
 	}
 	if c == nil {
 		return nil
@@ -141,12 +156,19 @@ func (st *jsonState) checkCRS() error {
 func (st *jsonState) next(p *Parser) func() (Row, bool, error) {
 	return func() (Row, bool, error) {
 		for {
+			if st.fast != nil {
+				row, ok, err := st.nextFast(p)
+				if ok || err != nil {
+					return row, ok, err
+				}
+				continue // the scanner handed over to a decoder
+			}
 			if !st.inFeatures {
 				return Row{}, false, nil
 			}
 			if !st.dec.More() {
 				if _, err := st.dec.Token(); err != nil { // ']'
-					return Row{}, false, jsonError(st.dec, err)
+					return Row{}, false, st.jsonError(err)
 				}
 				st.inFeatures = false
 				if err := st.advance(); err != nil {
@@ -159,21 +181,26 @@ func (st *jsonState) next(p *Parser) func() (Row, bool, error) {
 			err := st.dec.Decode(&f)
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
-				name := te.Field
-				if name == "" {
-					name = "feature"
-				}
-				p.report.Add(st.index, name, fmt.Sprintf("a JSON %s where %s was expected", te.Value, typeName(te.Type.Kind().String())))
+				p.reportTypeError(st.index, te)
 				continue
 			}
 			if err != nil {
-				return Row{}, false, jsonError(st.dec, err)
+				return Row{}, false, st.jsonError(err)
 			}
 			if row, ok := p.feature(st.index, &f); ok {
 				return row, true, nil
 			}
 		}
 	}
+}
+
+// reportTypeError reports a feature that encoding/json could not decode into a geoFeature.
+func (p *Parser) reportTypeError(index int, te *json.UnmarshalTypeError) {
+	name := te.Field
+	if name == "" {
+		name = "feature"
+	}
+	p.report.Add(index, name, fmt.Sprintf("a JSON %s where %s was expected", te.Value, typeName(te.Type.Kind().String())))
 }
 
 func typeName(kind string) string {
@@ -287,13 +314,15 @@ func describe(v any) string {
 }
 
 // jsonError turns a JSON syntax error into a malformed-file error with its byte offset.
-func jsonError(dec *json.Decoder, err error) error {
+// The offsets are those of the decoder that started the file (see jsonState.base).
+func (st *jsonState) jsonError(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fileError("file", "the GeoJSON ends too early", map[string]any{"offset": dec.InputOffset()})
+		return fileError("file", "the GeoJSON ends too early", map[string]any{"offset": st.base + st.dec.InputOffset()})
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fileError("file", fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se), map[string]any{"offset": se.Offset})
+		off := st.base + se.Offset
+		return fileError("file", fmt.Sprintf("malformed JSON at byte %d: %v", off, se), map[string]any{"offset": off})
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {

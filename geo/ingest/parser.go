@@ -37,13 +37,22 @@ type Parser struct {
 	err      error
 	done     bool
 	report   Report
-	seen     map[string]int // external id → line of its first occurrence
+	seen     idSet // external id → line of its first occurrence
+	// slowJSON decodes every GeoJSON feature with encoding/json, as the parser did before
+	// the fast feature decoder: the reference the tests compare the fast path with.
+	slowJSON bool
 }
 
 // NewParser starts reading a file: it settles the encoding and the format and reads the
 // header (CSV) or the members before "features" (GeoJSON). A malformed start is an error
 // wrapping a *geo.InputError.
 func NewParser(r io.Reader, opts Options) (*Parser, error) {
+	return newParser(r, opts, false)
+}
+
+// newParser is NewParser, with the GeoJSON features decoded by encoding/json alone when
+// slowJSON is set.
+func newParser(r io.Reader, opts Options, slowJSON bool) (*Parser, error) {
 	if !opts.CRS.Valid() {
 		return nil, fmt.Errorf("ingest: %w", geo.Invalid("crs", fmt.Sprintf("unknown coordinate system %d", opts.CRS)))
 	}
@@ -66,7 +75,7 @@ func NewParser(r io.Reader, opts Options) (*Parser, error) {
 	} else if opts.Encoding == "" && !validUTF8Prefix(head, atEOF) {
 		enc, name = simplifiedchinese.GBK, "gbk"
 	}
-	p := &Parser{opts: opts, encoding: name, seen: make(map[string]int)}
+	p := &Parser{opts: opts, encoding: name, slowJSON: slowJSON}
 	var src io.Reader = br
 	if enc != nil {
 		src = transform.NewReader(br, enc.NewDecoder())
@@ -211,10 +220,9 @@ func (p *Parser) finish(rec *record) (Row, bool) {
 	case n > maxIDLen:
 		return bad(fExternalID, fmt.Sprintf("external id longer than %d characters", maxIDLen))
 	}
-	if first, dup := p.seen[row.ExternalID]; dup {
+	if first, dup := p.seen.add(row.ExternalID, rec.line); dup {
 		return bad(fExternalID, fmt.Sprintf("duplicate external id %q: first used on line %d", row.ExternalID, first))
 	}
-	p.seen[strings.Clone(row.ExternalID)] = rec.line
 
 	lon, lat := rec.lon, rec.lat
 	if !rec.hasPoint {
