@@ -11,15 +11,22 @@ import (
 
 // bulkLoad is a large import on its bulk path: households locked exclusively, its
 // secondary indexes, unique and foreign-key constraints and per-statement insert triggers
-// set aside, rows copied straight in. finish folds duplicates of old rows into them and
-// puts everything back; a rollback at any point restores the table as it was (DDL is
+// set aside. New households are copied straight in; rows whose (unit, external id) the
+// table already held (their keys are read before the unique index goes) are copied into a
+// staging table and update the old rows at the end, which keep their ids. finish puts
+// everything back; a rollback at any point restores the table as it was (DDL is
 // transactional).
 type bulkLoad struct {
-	firstID int64    // every row copied in has an id ≥ firstID; every older row a lower one
-	restore []string // statements that put the table back, in order
-	copied  int
-	units   map[string]struct{} // units the copied rows belong to
+	restore  []string            // statements that put the table back, in order
+	existing map[string]struct{} // unit + "/" + external id of every household before the import
+	copied   int                 // rows copied into households
+	staged   int                 // rows copied into the staging table
+	direct   []placed            // scratch: a batch's new households
+	update   []placed            // scratch: a batch's known households
 }
+
+// householdKey is how bulkLoad.existing names a household.
+func householdKey(unit, externalID string) string { return unit + "/" + externalID }
 
 // bulkInsertTriggers are the per-statement insert triggers of households that a bulk load
 // sets aside: they place households that come without a grid and refresh statistics,
@@ -86,7 +93,10 @@ func startBulk(ctx context.Context, tx pgx.Tx) (*bulkLoad, error) {
 	if err != nil {
 		return nil, classify("import households: read indexes", err)
 	}
-	bk := &bulkLoad{units: map[string]struct{}{}}
+	bk := &bulkLoad{}
+	if bk.existing, err = householdKeys(ctx, tx); err != nil {
+		return nil, err
+	}
 	for _, it := range items {
 		if _, err := tx.Exec(ctx, it.Drop); err != nil {
 			return nil, classify("import households: "+it.Drop, err)
@@ -100,77 +110,107 @@ func startBulk(ctx context.Context, tx pgx.Tx) (*bulkLoad, error) {
 		}
 		bk.restore = append(bk.restore, `ALTER TABLE households ENABLE TRIGGER `+id)
 	}
-	if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('households', 'id'))`).Scan(&bk.firstID); err != nil {
-		return nil, classify("import households: id watermark", err)
+	if err := createStaging(ctx, tx, "import_existing"); err != nil {
+		return nil, err
 	}
 	return bk, nil
 }
 
-// copy writes placed rows straight into households, noting their grids and box.
-func (bk *bulkLoad) copy(ctx context.Context, tx pgx.Tx, rows []placed, grids map[int64]struct{}, box *bbox) error {
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"households"}, householdColumns, copyRows(rows)); err != nil {
-		return classify("import households: copy", err)
+// householdKeys reads the key of every household (a bulk load's table holds at most four
+// times the rows of the file).
+func householdKeys(ctx context.Context, tx pgx.Tx) (map[string]struct{}, error) {
+	rows, err := tx.Query(ctx, `SELECT unit_code, external_id FROM households`)
+	if err != nil {
+		return nil, classify("import households: read keys", err)
 	}
-	bk.copied += len(rows)
+	defer rows.Close()
+	keys := map[string]struct{}{}
+	for rows.Next() {
+		raw := rows.RawValues()
+		keys[householdKey(string(raw[0]), string(raw[1]))] = struct{}{}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify("import households: read keys", err)
+	}
+	return keys, nil
+}
+
+// copy writes the new households of a batch straight into households and the known ones
+// into the staging table, noting the grids and box of the new ones.
+func (bk *bulkLoad) copy(ctx context.Context, tx pgx.Tx, rows []placed, grids map[int64]struct{}, box *bbox) error {
+	bk.direct, bk.update = bk.direct[:0], bk.update[:0]
 	for i := range rows {
 		r := &rows[i]
+		if _, ok := bk.existing[householdKey(r.UnitCode, r.ExternalID)]; ok {
+			bk.update = append(bk.update, *r)
+			continue
+		}
+		bk.direct = append(bk.direct, *r)
 		if r.Grid != 0 {
 			grids[r.Grid] = struct{}{}
 		}
 		box.add(r.Lon, r.Lat)
-		bk.units[r.UnitCode] = struct{}{}
 	}
+	if len(bk.direct) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"households"}, householdColumns, copyRows(bk.direct)); err != nil {
+			return classify("import households: copy", err)
+		}
+	}
+	if len(bk.update) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_existing"}, householdColumns, copyRows(bk.update)); err != nil {
+			return classify("import households: copy known households", err)
+		}
+	}
+	bk.copied += len(bk.direct)
+	bk.staged += len(bk.update)
 	return nil
 }
 
-// finish folds copied rows whose (unit, external id) already existed into the old rows
-// (updating those that differ; the copies go), then rebuilds what startBulk set aside.
-// The rebuilt unique constraint is the proof that no duplicate is left.
+// finish updates the known households that changed (a moved one is placed again by its
+// trigger), then rebuilds what startBulk set aside; the rebuilt unique constraint proves
+// that no household came twice.
 func (bk *bulkLoad) finish(ctx context.Context, tx pgx.Tx) (batchStats, error) {
-	st := batchStats{box: emptyBox()}
-	units := make([]string, 0, len(bk.units))
-	for u := range bk.units {
-		units = append(units, u)
-	}
-	// Statistics first: the planner would otherwise take the copied rows for the few the
-	// table held and hash the wrong side of the join below; the commit needs none after.
+	st := batchStats{box: emptyBox(), inserted: bk.copied}
+	// Statistics for the join below and for the queries after the commit.
 	if _, err := tx.Exec(ctx, `ANALYZE households`); err != nil {
 		return st, classify("import households: analyze", err)
 	}
-	var matched int
-	var minX, minY, maxX, maxY *float64
-	// Without the unique index the pairs are found by one hash join of the copied rows
-	// against the older rows of their units. The old row keeps its id (people and links
-	// point at it); a moved one is placed again by its trigger.
-	err := tx.QueryRow(ctx, `
-		WITH pair AS MATERIALIZED (
-		    SELECT o.id AS old_id, n.id AS new_id, o.grid_id AS old_grid, o.location AS old_location,
-		           n.location, n.address, n.head_name, n.head_phone, n.residents, n.party,
-		           (o.location, o.address, o.head_name, o.head_phone, o.residents, o.party) IS DISTINCT FROM
-		           (n.location, n.address, n.head_name, n.head_phone, n.residents, n.party) AS changed
-		    FROM households n JOIN households o USING (unit_code, external_id)
-		    WHERE n.id >= $1 AND o.id < $1 AND o.unit_code = ANY ($2)
-		), upd AS (
-		    UPDATE households h SET location = p.location, address = p.address, head_name = p.head_name,
-		           head_phone = p.head_phone, residents = p.residents, party = p.party, updated_at = now()
-		    FROM pair p WHERE h.id = p.old_id AND p.changed
-		    RETURNING h.grid_id
-		), del AS (
-		    DELETE FROM households h USING pair p WHERE h.id = p.new_id
-		)
-		SELECT (SELECT count(*) FROM pair), (SELECT count(*) FROM pair WHERE changed),
-		       (SELECT coalesce(array_agg(DISTINCT g), '{}') FROM
-		            (SELECT old_grid FROM pair WHERE changed UNION SELECT grid_id FROM upd) x(g) WHERE g IS NOT NULL),
-		       ST_XMin(e.box), ST_YMin(e.box), ST_XMax(e.box), ST_YMax(e.box)
-		FROM (SELECT ST_Extent(old_location) AS box FROM pair WHERE changed) e`, bk.firstID, units).
-		Scan(&matched, &st.updated, &st.grids, &minX, &minY, &maxX, &maxY)
-	if err != nil {
-		return st, classify("import households: fold existing rows", err)
+	if bk.staged > 0 {
+		if _, err := tx.Exec(ctx, `ANALYZE import_existing`); err != nil {
+			return st, classify("import households: analyze staging", err)
+		}
+		var matched int
+		var minX, minY, maxX, maxY *float64
+		err := tx.QueryRow(ctx, `
+			WITH m AS MATERIALIZED (
+			    SELECT h.id, h.grid_id AS old_grid, h.location AS old_location,
+			           s.location, s.address, s.head_name, s.head_phone, s.residents, s.party,
+			           (h.location, h.address, h.head_name, h.head_phone, h.residents, h.party) IS DISTINCT FROM
+			           (s.location, s.address, s.head_name, s.head_phone, s.residents, s.party) AS changed
+			    FROM import_existing s JOIN households h USING (unit_code, external_id)
+			), upd AS (
+			    UPDATE households h SET location = m.location, address = m.address, head_name = m.head_name,
+			           head_phone = m.head_phone, residents = m.residents, party = m.party, updated_at = now()
+			    FROM m WHERE h.id = m.id AND m.changed
+			    RETURNING h.grid_id, h.location
+			)
+			SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM upd),
+			       (SELECT coalesce(array_agg(DISTINCT g), '{}') FROM
+			            (SELECT old_grid FROM m WHERE changed UNION SELECT grid_id FROM upd) x(g) WHERE g IS NOT NULL),
+			       ST_XMin(e.box), ST_YMin(e.box), ST_XMax(e.box), ST_YMax(e.box)
+			FROM (SELECT ST_Extent(l) AS box FROM
+			          (SELECT old_location FROM m WHERE changed UNION ALL SELECT location FROM upd) y(l)) e`).
+			Scan(&matched, &st.updated, &st.grids, &minX, &minY, &maxX, &maxY)
+		if err != nil {
+			return st, classify("import households: update known households", err)
+		}
+		if matched != bk.staged {
+			return st, fmt.Errorf("store: import households: %d known households staged, %d found", bk.staged, matched)
+		}
+		if minX != nil {
+			st.box = bbox{*minX, *minY, *maxX, *maxY}
+		}
 	}
-	if minX != nil {
-		st.box = bbox{*minX, *minY, *maxX, *maxY}
-	}
-	st.inserted = bk.copied - matched
 	for _, q := range bk.restore {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return st, classify(fmt.Sprintf("import households: rebuild (%s)", q), err)

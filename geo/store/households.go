@@ -65,10 +65,11 @@ type ImportResult struct {
 // (moved households are placed again by their trigger). An import of at least
 // opts.BulkRows rows and a quarter of the table is a bulk load: it takes households
 // exclusively (readers wait until the commit; if the lock is not granted within 5 s the
-// import stays on the small path), sets the secondary indexes, the unique and foreign-key
-// constraints and the per-statement insert triggers aside, copies the rest of the file
-// straight into households, folds rows whose key already existed into the old rows (which
-// keep their ids), and rebuilds and revalidates everything before the commit. Either way
+// import stays on the small path), reads the keys of the households it holds, sets the
+// secondary indexes, the unique and foreign-key constraints and the per-statement insert
+// triggers aside, copies the new households of the rest of the file straight in and the
+// known ones into a staging table that updates the old rows (which keep their ids), and
+// rebuilds and revalidates everything before the commit. Either way
 // the statistics of the grids touched are refreshed and one change is notified.
 //
 // Rows that the parser or the placement finds bad go into the report. Unless
@@ -165,7 +166,7 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 			continue
 		}
 		if !staged {
-			if err := createStaging(ctx, tx); err != nil {
+			if err := createStaging(ctx, tx, "import_households"); err != nil {
 				return res, err
 			}
 			staged = true
@@ -344,10 +345,10 @@ func copyRows(rows []placed) pgx.CopyFromSource {
 	})
 }
 
-// createStaging makes the staging table of the small path.
-func createStaging(ctx context.Context, tx pgx.Tx) error {
+// createStaging makes a staging table for householdColumns, dropped at the commit.
+func createStaging(ctx context.Context, tx pgx.Tx, name string) error {
 	_, err := tx.Exec(ctx, `
-		CREATE TEMP TABLE import_households (
+		CREATE TEMP TABLE `+pgx.Identifier{name}.Sanitize()+` (
 		    unit_code   text NOT NULL,
 		    external_id text NOT NULL,
 		    location    geometry(Point, 4326) NOT NULL,
