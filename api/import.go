@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -64,11 +65,19 @@ func (s *Server) importHouseholds(c echo.Context) error {
 	if enc == "" {
 		enc = charset
 	}
-	p, err := ingest.NewParser(&capReader{r: body, left: s.importLimit}, ingest.Options{Format: format, CRS: crs, Encoding: enc})
+	// The upload is received whole before the import begins, so that its transaction (and a
+	// bulk load's lock on households) never waits for a slow client.
+	f, size, err := spool(body, s.importLimit)
 	if err != nil {
 		return err
 	}
-	res, err := s.store.ImportHouseholds(req.Context(), p, store.ImportOptions{Unit: unit, SkipInvalid: skip, SizeHint: max(req.ContentLength, 0)})
+	defer os.Remove(f.Name())
+	defer f.Close()
+	p, err := ingest.NewParser(f, ingest.Options{Format: format, CRS: crs, Encoding: enc})
+	if err != nil {
+		return err
+	}
+	res, err := s.store.ImportHouseholds(req.Context(), p, store.ImportOptions{Unit: unit, SkipInvalid: skip, SizeHint: size})
 	var in *geo.InputError
 	if errors.As(err, &in) && in.Code == "invalid_rows" {
 		// The file is well formed but some rows are not: 422 with the report.
@@ -127,6 +136,28 @@ func formatOf(mediaType, fileName string) ingest.Format {
 		return ingest.FormatGeoJSON
 	}
 	return ingest.FormatAuto
+}
+
+// spool copies an upload of at most limit bytes into a temporary file, rewound; the caller
+// closes and removes it. A longer upload is 413.
+func spool(body io.Reader, limit int64) (*os.File, int64, error) {
+	f, err := os.CreateTemp("", "gridmap-import-*")
+	if err != nil {
+		return nil, 0, fmt.Errorf("api: import: spool the upload: %w", err)
+	}
+	n, err := io.Copy(f, &capReader{r: body, left: limit})
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+			return nil, 0, err
+		}
+		return nil, 0, fmt.Errorf("api: import: receive the upload: %w", err)
+	}
+	return f, n, nil
 }
 
 // capReader answers 413 once more than left bytes have been read.

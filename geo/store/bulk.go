@@ -4,19 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // bulkLoad is a large import on its bulk path: households locked exclusively, its
-// secondary indexes, unique and foreign-key constraints and per-statement insert triggers
-// set aside. New households are copied straight in; rows whose (unit, external id) the
-// table already held (their keys are read before the unique index goes) are copied into a
-// staging table and update the old rows at the end, which keep their ids. finish puts
-// everything back; a rollback at any point restores the table as it was (DDL is
-// transactional).
+// secondary indexes and unique constraints set aside, and — when the role may (superuser,
+// or GRANT SET ON PARAMETER session_replication_role) — the per-row triggers (foreign-key
+// checks, the per-statement insert triggers) skipped while rows are copied, the foreign keys
+// of the copied rows then checked in one query; otherwise the foreign keys stay live and
+// only the two insert triggers are set aside. Foreign keys are never dropped: that would
+// lock units and grids exclusively. New households are copied straight in; rows whose
+// (unit, external id) the table already held (their keys are read before the unique index
+// goes) are copied into a staging table that updates the old rows at the end, which keep
+// their ids. finish puts everything back; a rollback at any point restores the table as it
+// was (DDL is transactional).
 type bulkLoad struct {
+	firstID  int64               // every row copied in has an id ≥ firstID
+	replica  bool                // per-row triggers are skipped while copying
 	restore  []string            // statements that put the table back, in order
 	existing map[string]struct{} // unit + "/" + external id of every household before the import
 	copied   int                 // rows copied into households
@@ -36,52 +43,94 @@ func bulkInsertTriggers() []string {
 	return []string{"households_place_inserted_trg", "households_changed_ins"}
 }
 
+// bulkForeignKeys are the foreign keys of households that a bulk load checks itself for
+// the rows it copies; a table with other foreign keys keeps them all live.
+func bulkForeignKeys() []string {
+	return []string{"households_grid_id_fkey", "households_unit_code_fkey"}
+}
+
 // bulkLockWait is how long a bulk load waits for readers to let go of households before
 // it stays on the small path.
 const bulkLockWait = "5s"
 
-// startBulk takes households for a bulk load. It answers nil (and no error) when the lock
-// could not be had within bulkLockWait.
-func startBulk(ctx context.Context, tx pgx.Tx) (*bulkLoad, error) {
-	if _, err := tx.Exec(ctx, `SAVEPOINT bulk_lock`); err != nil {
-		return nil, classify("import households: savepoint", err)
+// savepoint runs q inside a savepoint. If it fails with one of the codes, the savepoint is
+// rolled back and ok is false; other errors are returned.
+func savepoint(ctx context.Context, tx pgx.Tx, q string, codes ...string) (ok bool, err error) {
+	if _, err := tx.Exec(ctx, `SAVEPOINT bulk_try`); err != nil {
+		return false, classify("import households: savepoint", err)
 	}
-	_, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+bulkLockWait+`'`)
-	if err == nil {
-		_, err = tx.Exec(ctx, `LOCK TABLE households IN ACCESS EXCLUSIVE MODE`)
-	}
+	_, err = tx.Exec(ctx, q)
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
-		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT bulk_lock`); err != nil {
-			return nil, classify("import households: rollback to savepoint", err)
+	if errors.As(err, &pe) && slices.Contains(codes, pe.Code) {
+		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT bulk_try`); err != nil {
+			return false, classify("import households: rollback to savepoint", err)
 		}
-		return nil, nil
+		return false, nil
 	}
 	if err != nil {
-		return nil, classify("import households: lock households", err)
+		return false, classify("import households: "+q, err)
 	}
-	for _, q := range []string{`RELEASE SAVEPOINT bulk_lock`, `SET LOCAL lock_timeout TO DEFAULT`,
-		`SET LOCAL maintenance_work_mem = '256MB'`} {
+	if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT bulk_try`); err != nil {
+		return false, classify("import households: release savepoint", err)
+	}
+	return true, nil
+}
+
+// startBulk takes households for a bulk load. It answers nil (and no error) when the lock
+// could not be had within bulkLockWait (readers hold the table, or a deadlock).
+func startBulk(ctx context.Context, tx pgx.Tx) (*bulkLoad, error) {
+	var wait string
+	if err := tx.QueryRow(ctx, `SELECT current_setting('lock_timeout')`).Scan(&wait); err != nil {
+		return nil, classify("import households: lock timeout", err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, bulkLockWait); err != nil {
+		return nil, classify("import households: lock timeout", err)
+	}
+	locked, err := savepoint(ctx, tx, `LOCK TABLE households IN ACCESS EXCLUSIVE MODE`,
+		"55P03", "40P01") // lock_not_available, deadlock_detected
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, wait); err != nil {
+		return nil, classify("import households: lock timeout", err)
+	}
+	if !locked {
+		return nil, nil
+	}
+	// Index rebuilds of a large table may take longer than an ordinary statement may.
+	for _, q := range []string{`SET LOCAL maintenance_work_mem = '256MB'`, `SET LOCAL statement_timeout = '30min'`} {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return nil, classify("import households: "+q, err)
 		}
 	}
 
-	// What to set aside, read from the catalogue so that an index or constraint added by a
-	// later migration is rebuilt too: unique constraints, then plain indexes, then foreign
-	// keys (rebuilt in that order). The primary key stays: other tables refer to it.
+	bk := &bulkLoad{}
+	var fks []string
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(conname::text ORDER BY conname), '{}') FROM pg_constraint
+		WHERE conrelid = 'households'::regclass AND contype = 'f'`).Scan(&fks); err != nil {
+		return nil, classify("import households: read foreign keys", err)
+	}
+	if slices.Equal(fks, bulkForeignKeys()) {
+		if bk.replica, err = savepoint(ctx, tx, `SET LOCAL session_replication_role = replica`,
+			"42501"); err != nil { // insufficient_privilege
+			return nil, err
+		}
+	}
+
+	// What to set aside, read from the catalogue so that an index added by a later
+	// migration is rebuilt too: unique constraints, then plain indexes (dropped in the
+	// reverse order). The primary key stays: other tables refer to it.
 	rows, err := tx.Query(ctx, `
 		SELECT format('ALTER TABLE households DROP CONSTRAINT %I', c.conname),
-		       format('ALTER TABLE households ADD CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)),
-		       CASE c.contype WHEN 'u' THEN 0 ELSE 2 END
+		       format('ALTER TABLE households ADD CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)), 0
 		FROM pg_constraint c
-		WHERE c.conrelid = 'households'::regclass AND c.contype IN ('u', 'f')
+		WHERE c.conrelid = 'households'::regclass AND c.contype = 'u'
 		UNION ALL
 		SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), 1
 		FROM pg_index i
 		WHERE i.indrelid = 'households'::regclass AND NOT i.indisprimary
 		  AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)
-		ORDER BY 3, 1`)
+		ORDER BY 3 DESC, 1`)
 	if err != nil {
 		return nil, classify("import households: read indexes", err)
 	}
@@ -93,7 +142,6 @@ func startBulk(ctx context.Context, tx pgx.Tx) (*bulkLoad, error) {
 	if err != nil {
 		return nil, classify("import households: read indexes", err)
 	}
-	bk := &bulkLoad{}
 	if bk.existing, err = householdKeys(ctx, tx); err != nil {
 		return nil, err
 	}
@@ -101,23 +149,34 @@ func startBulk(ctx context.Context, tx pgx.Tx) (*bulkLoad, error) {
 		if _, err := tx.Exec(ctx, it.Drop); err != nil {
 			return nil, classify("import households: "+it.Drop, err)
 		}
-		bk.restore = append(bk.restore, it.Create)
+		bk.restore = append([]string{it.Create}, bk.restore...)
 	}
-	for _, t := range bulkInsertTriggers() {
-		id := pgx.Identifier{t}.Sanitize()
-		if _, err := tx.Exec(ctx, `ALTER TABLE households DISABLE TRIGGER `+id); err != nil {
-			return nil, classify("import households: disable trigger "+t, err)
+	if !bk.replica {
+		var enabled []string
+		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(tgname::text), '{}') FROM pg_trigger
+			WHERE tgrelid = 'households'::regclass AND tgname = ANY ($1) AND tgenabled = 'O'`,
+			bulkInsertTriggers()).Scan(&enabled); err != nil {
+			return nil, classify("import households: read triggers", err)
 		}
-		bk.restore = append(bk.restore, `ALTER TABLE households ENABLE TRIGGER `+id)
+		for _, t := range enabled {
+			id := pgx.Identifier{t}.Sanitize()
+			if _, err := tx.Exec(ctx, `ALTER TABLE households DISABLE TRIGGER `+id); err != nil {
+				return nil, classify("import households: disable trigger "+t, err)
+			}
+			bk.restore = append(bk.restore, `ALTER TABLE households ENABLE TRIGGER `+id)
+		}
 	}
 	if err := createStaging(ctx, tx, "import_existing"); err != nil {
 		return nil, err
 	}
+	if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('households', 'id'))`).Scan(&bk.firstID); err != nil {
+		return nil, classify("import households: id watermark", err)
+	}
 	return bk, nil
 }
 
-// householdKeys reads the key of every household (a bulk load's table holds at most four
-// times the rows of the file).
+// householdKeys reads the key of every household (a bulk load's table holds about four
+// times the rows of the file at most, by its size estimate).
 func householdKeys(ctx context.Context, tx pgx.Tx) (map[string]struct{}, error) {
 	rows, err := tx.Query(ctx, `SELECT unit_code, external_id FROM households`)
 	if err != nil {
@@ -166,12 +225,37 @@ func (bk *bulkLoad) copy(ctx context.Context, tx pgx.Tx, rows []placed, grids ma
 	return nil
 }
 
-// finish updates the known households that changed (a moved one is placed again by its
-// trigger), then rebuilds what startBulk set aside; the rebuilt unique constraint proves
-// that no household came twice.
+// finish checks the copied rows' foreign keys (when they were skipped), rebuilds what
+// startBulk set aside and updates the known households that changed (a moved one is placed
+// again by its trigger).
 func (bk *bulkLoad) finish(ctx context.Context, tx pgx.Tx) (batchStats, error) {
 	st := batchStats{box: emptyBox(), inserted: bk.copied}
-	// Statistics for the join below and for the queries after the commit.
+	if bk.replica {
+		if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = origin`); err != nil {
+			return st, classify("import households: end replica mode", err)
+		}
+		// The foreign-key checks skipped while copying, for the copied rows at once (units
+		// and grids are locked SHARE, so what was placed still exists).
+		var orphans int
+		if err := tx.QueryRow(ctx, `
+			SELECT count(*) FROM households h
+			WHERE h.id >= $1
+			  AND (NOT EXISTS (SELECT FROM units u WHERE u.code = h.unit_code)
+			       OR h.grid_id IS NOT NULL AND NOT EXISTS (SELECT FROM grids g WHERE g.id = h.grid_id))`,
+			bk.firstID).Scan(&orphans); err != nil {
+			return st, classify("import households: check foreign keys", err)
+		}
+		if orphans > 0 {
+			return st, fmt.Errorf("store: import households: %d copied households refer to no unit or grid", orphans)
+		}
+	}
+	for _, q := range bk.restore {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return st, classify(fmt.Sprintf("import households: rebuild (%s)", q), err)
+		}
+	}
+	// Statistics for the join below (and every query after the commit), with the
+	// expression indexes back.
 	if _, err := tx.Exec(ctx, `ANALYZE households`); err != nil {
 		return st, classify("import households: analyze", err)
 	}
@@ -209,11 +293,6 @@ func (bk *bulkLoad) finish(ctx context.Context, tx pgx.Tx) (batchStats, error) {
 		}
 		if minX != nil {
 			st.box = bbox{*minX, *minY, *maxX, *maxY}
-		}
-	}
-	for _, q := range bk.restore {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return st, classify(fmt.Sprintf("import households: rebuild (%s)", q), err)
 		}
 	}
 	return st, nil

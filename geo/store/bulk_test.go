@@ -216,3 +216,66 @@ func TestImportHouseholdsBulkYieldsToReaders(t *testing.T) {
 	}
 	placedRight(t, pool)
 }
+
+// A bulk load locks households only: readers of units and grids (the grid layer, the unit
+// tree) neither block it nor wait for it.
+func TestImportHouseholdsBulkLeavesUnitsAndGridsReadable(t *testing.T) {
+	st, pool := importStore(t)
+	ctx := context.Background()
+	reader, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback(ctx)
+	if _, err := reader.Exec(ctx, `SELECT (SELECT count(*) FROM grids), (SELECT count(*) FROM units)`); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	res, err := importCSV(t, st, bigCSV(1000, ""), coord.WGS84, store.ImportOptions{BulkRows: 1})
+	if err != nil || !res.Bulk || res.Inserted != 1000 {
+		t.Fatalf("bulk import beside a reader of grids and units: %+v %v", res, err)
+	}
+	if d := time.Since(t0); d > 3*time.Second {
+		t.Fatalf("the bulk import waited %v for a reader of grids and units", d)
+	}
+	placedRight(t, pool)
+}
+
+// A role that may not skip triggers (not a superuser, no SET on session_replication_role)
+// still gets the bulk path, with the foreign keys checked row by row.
+func TestImportHouseholdsBulkWithoutSuperuser(t *testing.T) {
+	dsn := pg.DSN(t)
+	admin, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	mustExec(t, admin.Pool(), county, township, village, twoGrids,
+		`DO $$ BEGIN
+		     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gridmap_importer') THEN
+		         CREATE ROLE gridmap_importer LOGIN NOSUPERUSER;
+		     END IF;
+		 END $$`,
+		`GRANT CREATE, USAGE ON SCHEMA public TO gridmap_importer`,
+		`GRANT ALL ON ALL TABLES IN SCHEMA public TO gridmap_importer`,
+		`GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO gridmap_importer`,
+		`ALTER TABLE households OWNER TO gridmap_importer`)
+	st, err := store.Open(context.Background(), dsn+" user=gridmap_importer", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	schema := schemaOf(t, admin.Pool())
+	res, err := importCSV(t, st, bigCSV(1000, ""), coord.WGS84, store.ImportOptions{BulkRows: 1})
+	if err != nil || !res.Bulk || res.Inserted != 1000 {
+		t.Fatalf("bulk import as a plain role: %+v %v", res, err)
+	}
+	var super bool
+	if err := st.Pool().QueryRow(context.Background(), `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&super); err != nil || super {
+		t.Fatalf("the test role is a superuser (%v)", err)
+	}
+	placedRight(t, admin.Pool())
+	if got := schemaOf(t, admin.Pool()); got != schema {
+		t.Fatalf("the bulk import changed the schema:\n%s\nwant\n%s", got, schema)
+	}
+}

@@ -66,10 +66,11 @@ type ImportResult struct {
 // opts.BulkRows rows and a quarter of the table is a bulk load: it takes households
 // exclusively (readers wait until the commit; if the lock is not granted within 5 s the
 // import stays on the small path), reads the keys of the households it holds, sets the
-// secondary indexes, the unique and foreign-key constraints and the per-statement insert
-// triggers aside, copies the new households of the rest of the file straight in and the
-// known ones into a staging table that updates the old rows (which keep their ids), and
-// rebuilds and revalidates everything before the commit. Either way
+// secondary indexes and unique constraints aside (and the per-row triggers and foreign-key
+// checks while copying, when the role may; see bulkLoad), copies the new households of the
+// rest of the file straight in and the known ones into a staging table that updates the
+// old rows (which keep their ids), and rebuilds and checks everything before the commit.
+// Units and grids stay readable throughout. Either way
 // the statistics of the grids touched are refreshed and one change is notified.
 //
 // Rows that the parser or the placement finds bad go into the report. Unless
@@ -128,8 +129,11 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 	batches := make(chan importBatch, 1)
 	go produceBatches(ctx, src, pl, batches)
 	defer func() {
+		// Locks go first (a failed import must not hold households while the parser stops),
+		// then the parser must be done with the request body before we return.
+		tx.Rollback(context.Background())
 		cancel()
-		for range batches { // the parser must be done with the request body before we return
+		for range batches {
 		}
 	}()
 
@@ -249,9 +253,8 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 		return res, classify("import households: commit", err)
 	}
 	if res.Inserted > 10000 && !res.Bulk {
-		if _, err := s.pool.Exec(ctx, `ANALYZE households`); err != nil {
-			return res, classify("import households: analyze", err)
-		}
+		// Best effort, the import is committed: autovacuum would analyze the table soon too.
+		s.pool.Exec(context.WithoutCancel(ctx), `ANALYZE households`)
 	}
 	return res, nil
 }
@@ -377,12 +380,15 @@ func upsertBatch(ctx context.Context, tx pgx.Tx, rows []placed) (batchStats, err
 	var minX, minY, maxX, maxY *float64
 	err := tx.QueryRow(ctx, `
 		WITH old AS (
-		    -- LIMIT 1 keeps this a probe of the unique index per row: a join would scan
-		    -- every household for every batch.
+		    -- The households the batch changes, as they were. LIMIT 1 keeps this a probe of
+		    -- the unique index per row: a join would scan every household for every batch.
 		    SELECT o.grid_id, o.location
 		    FROM import_households r CROSS JOIN LATERAL (
 		        SELECT h.grid_id, h.location FROM households h
-		        WHERE h.unit_code = r.unit_code AND h.external_id = r.external_id LIMIT 1) o
+		        WHERE h.unit_code = r.unit_code AND h.external_id = r.external_id
+		          AND (h.location, h.address, h.head_name, h.head_phone, h.residents, h.party) IS DISTINCT FROM
+		              (r.location, r.address, r.head_name, r.head_phone, r.residents, r.party)
+		        LIMIT 1) o
 		), ins AS (
 		    INSERT INTO households AS h (unit_code, external_id, location, address, head_name, head_phone,
 		                                 residents, party, grid_id)
