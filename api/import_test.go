@@ -21,6 +21,7 @@ import (
 	"gridmap/geo/coord"
 	"gridmap/geo/demo"
 	"gridmap/geo/store"
+	"gridmap/geo/store/storetest"
 )
 
 // importServer serves the API with room for import bodies, on a database holding a small
@@ -412,25 +413,6 @@ func TestImportHouseholdsTooLarge(t *testing.T) {
 	wantError(t, response{res.StatusCode, res.Header, b}, http.StatusRequestEntityTooLarge, "body_too_large", "")
 }
 
-// tableShape fingerprints the indexes, constraints and triggers of households, which a bulk
-// import sets aside and puts back.
-func tableShape(t *testing.T, pool *pgxpool.Pool) string {
-	t.Helper()
-	var s string
-	err := pool.QueryRow(context.Background(), `
-		SELECT concat_ws(E'\n',
-		    (SELECT string_agg(pg_get_indexdef(indexrelid), E'\n' ORDER BY indexrelid::regclass::text)
-		     FROM pg_index WHERE indrelid = 'households'::regclass AND indisvalid),
-		    (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), E'\n' ORDER BY conname)
-		     FROM pg_constraint WHERE conrelid = 'households'::regclass AND convalidated),
-		    (SELECT string_agg(tgname || ' ' || tgenabled::text, E'\n' ORDER BY tgname)
-		     FROM pg_trigger WHERE tgrelid = 'households'::regclass AND NOT tgisinternal))`).Scan(&s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // A file of more than 100,000 households goes the bulk way over HTTP too: cut short after
 // the bulk load has begun it changes nothing (data or table); whole, it loads every row
 // into its grid and leaves the table as it was.
@@ -446,20 +428,20 @@ func TestImportHouseholdsBulkOverHTTP(t *testing.T) {
 		b.WriteString(tail)
 		return b.Bytes()
 	}
-	before, shape := dbState(t, pool), tableShape(t, pool)
+	before, shape := dbState(t, pool), storetest.TableShape(t, pool, "households")
 	url := ts.URL + "/api/v1/import/households"
 	wantError(t, post(t, url, "text/csv", file(120000, "X,114,\"30\n")), http.StatusBadRequest, "invalid_file", "file")
 	if got := dbState(t, pool); got != before {
 		t.Fatalf("a failed bulk import changed the households: %s, want %s", got, before)
 	}
-	if got := tableShape(t, pool); got != shape {
+	if got := storetest.TableShape(t, pool, "households"); got != shape {
 		t.Fatalf("a failed bulk import changed the table:\n%s\nwant\n%s", got, shape)
 	}
 	b := wantImported(t, post(t, url, "text/csv", file(120000, "")), 120000, 0, 0, 0)
 	if !b.Bulk {
 		t.Fatal("120,000 households did not take the bulk path")
 	}
-	if got := tableShape(t, pool); got != shape {
+	if got := storetest.TableShape(t, pool, "households"); got != shape {
 		t.Fatalf("the bulk import changed the table:\n%s\nwant\n%s", got, shape)
 	}
 	var n, off int

@@ -132,14 +132,9 @@ func (d *fastDecoder) member(key []byte, plain bool, seen *uint8, names ...strin
 // colon and white space); member must consume the value. plain says the key needed no
 // unquoting.
 func (d *fastDecoder) object(member func(key []byte, plain bool) bool) bool {
-	d.i++ // '{'
-	c, ok := d.peek()
-	if !ok {
-		return false
-	}
-	if c == '}' {
-		d.i++
-		return true
+	c, empty, ok := d.open('}')
+	if !ok || empty {
+		return ok
 	}
 	for {
 		if c != '"' {
@@ -159,22 +154,43 @@ func (d *fastDecoder) object(member func(key []byte, plain bool) bool) bool {
 		if !member(key, plain) {
 			return false
 		}
-		if c, ok = d.peek(); !ok {
-			return false
-		}
-		switch c {
-		case '}':
-			d.i++
-			return true
-		case ',':
-			d.i++
-			if c, ok = d.peek(); !ok {
-				return false
-			}
-		default:
-			return false
+		var more bool
+		if c, more, ok = d.next('}'); !ok || !more {
+			return ok
 		}
 	}
+}
+
+// open consumes the opening bracket at i; empty says the container closes at once (close
+// consumed too), else c is the first byte of its first element.
+func (d *fastDecoder) open(close byte) (c byte, empty, ok bool) {
+	d.i++
+	if c, ok = d.peek(); !ok {
+		return 0, false, false
+	}
+	if c == close {
+		d.i++
+		return c, true, true
+	}
+	return c, false, true
+}
+
+// next consumes what follows an element of a container: close ends it (more is false), a
+// comma leads to the next element, whose first byte is c.
+func (d *fastDecoder) next(close byte) (c byte, more, ok bool) {
+	if c, ok = d.peek(); !ok {
+		return 0, false, false
+	}
+	switch c {
+	case close:
+		d.i++
+		return c, false, true
+	case ',':
+		d.i++
+		c, ok = d.peek()
+		return c, ok, ok
+	}
+	return c, false, false
 }
 
 // geometry decodes the value of "geometry".
@@ -211,14 +227,9 @@ func (d *fastDecoder) coordinates() bool {
 	if d.b[d.i] != '[' {
 		return d.skip(2)
 	}
-	d.i++
-	c, ok := d.peek()
-	if !ok {
-		return false
-	}
-	if c == ']' {
-		d.i++
-		return true
+	c, empty, ok := d.open(']')
+	if !ok || empty {
+		return ok
 	}
 	n, bad := 0, false
 	var xy [2]float64
@@ -245,22 +256,14 @@ func (d *fastDecoder) coordinates() bool {
 			}
 		}
 		n++
-		if c, ok = d.peek(); !ok {
+		var more bool
+		if c, more, ok = d.next(']'); !ok {
 			return false
 		}
-		switch c {
-		case ']':
-			d.i++
+		if !more {
 			d.f.pointOK = !bad && n >= 2 && n <= 3
 			d.f.lon, d.f.lat = xy[0], xy[1]
 			return true
-		case ',':
-			d.i++
-			if c, ok = d.peek(); !ok {
-				return false
-			}
-		default:
-			return false
 		}
 	}
 }
@@ -414,33 +417,16 @@ func (d *fastDecoder) skip(depth int) bool {
 
 // array skips an array.
 func (d *fastDecoder) array(depth int) bool {
-	d.i++ // '['
-	c, ok := d.peek()
-	if !ok {
-		return false
-	}
-	if c == ']' {
-		d.i++
-		return true
+	_, empty, ok := d.open(']')
+	if !ok || empty {
+		return ok
 	}
 	for {
 		if !d.skip(depth) {
 			return false
 		}
-		if c, ok = d.peek(); !ok {
-			return false
-		}
-		switch c {
-		case ']':
-			d.i++
-			return true
-		case ',':
-			d.i++
-			if _, ok = d.peek(); !ok {
-				return false
-			}
-		default:
-			return false
+		if _, more, ok := d.next(']'); !ok || !more {
+			return ok
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/paulmach/orb"
 )
 
 // bulkLoad is a large import on its bulk path: households locked exclusively, its
@@ -195,8 +196,8 @@ func householdKeys(ctx context.Context, tx pgx.Tx) (map[string]struct{}, error) 
 }
 
 // copy writes the new households of a batch straight into households and the known ones
-// into the staging table, noting the grids and box of the new ones.
-func (bk *bulkLoad) copy(ctx context.Context, tx pgx.Tx, rows []placed, grids map[int64]struct{}, box *bbox) error {
+// into the staging table, adding the new ones to done.
+func (bk *bulkLoad) copy(ctx context.Context, tx pgx.Tx, rows []placed, done *importTotals) error {
 	bk.direct, bk.update = bk.direct[:0], bk.update[:0]
 	for i := range rows {
 		r := &rows[i]
@@ -206,17 +207,17 @@ func (bk *bulkLoad) copy(ctx context.Context, tx pgx.Tx, rows []placed, grids ma
 		}
 		bk.direct = append(bk.direct, *r)
 		if r.Grid != 0 {
-			grids[r.Grid] = struct{}{}
+			done.grids[r.Grid] = struct{}{}
 		}
-		box.add(r.Lon, r.Lat)
+		done.box = done.box.Extend(orb.Point{r.Lon, r.Lat})
 	}
 	if len(bk.direct) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"households"}, householdColumns, copyRows(bk.direct)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"households"}, householdColumns(), copyRows(bk.direct)); err != nil {
 			return classify("import households: copy", err)
 		}
 	}
 	if len(bk.update) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_existing"}, householdColumns, copyRows(bk.update)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_existing"}, householdColumns(), copyRows(bk.update)); err != nil {
 			return classify("import households: copy known households", err)
 		}
 	}
@@ -229,7 +230,7 @@ func (bk *bulkLoad) copy(ctx context.Context, tx pgx.Tx, rows []placed, grids ma
 // startBulk set aside and updates the known households that changed (a moved one is placed
 // again by its trigger).
 func (bk *bulkLoad) finish(ctx context.Context, tx pgx.Tx) (batchStats, error) {
-	st := batchStats{box: emptyBox(), inserted: bk.copied}
+	st := batchStats{box: noBound(), inserted: bk.copied}
 	if bk.replica {
 		if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = origin`); err != nil {
 			return st, classify("import households: end replica mode", err)
@@ -292,7 +293,7 @@ func (bk *bulkLoad) finish(ctx context.Context, tx pgx.Tx) (batchStats, error) {
 			return st, fmt.Errorf("store: import households: %d known households staged, %d found", bk.staged, matched)
 		}
 		if minX != nil {
-			st.box = bbox{*minX, *minY, *maxX, *maxY}
+			st.box = orb.Bound{Min: orb.Point{*minX, *minY}, Max: orb.Point{*maxX, *maxY}}
 		}
 	}
 	return st, nil

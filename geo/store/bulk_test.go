@@ -11,30 +11,12 @@ import (
 
 	"gridmap/geo/coord"
 	"gridmap/geo/store"
+	"gridmap/geo/store/storetest"
 )
 
 // village2 lies east of the test village, without grids: its households have none.
 const village2 = `INSERT INTO units (code, name, level, parent_code, boundary) VALUES
 	('999001001002', '东村', 'village', '999001001', ST_Multi(ST_MakeEnvelope(114.1, 30, 114.2, 30.1, 4326)))`
-
-// schemaOf fingerprints what a bulk load sets aside and puts back: the indexes,
-// constraints (with their validation state) and triggers (with their state) of households.
-func schemaOf(t *testing.T, pool *pgxpool.Pool) string {
-	t.Helper()
-	var s string
-	err := pool.QueryRow(context.Background(), `
-		SELECT concat_ws(E'\n',
-		    (SELECT string_agg(pg_get_indexdef(indexrelid) || ' valid=' || indisvalid, E'\n' ORDER BY indexrelid::regclass::text)
-		     FROM pg_index WHERE indrelid = 'households'::regclass),
-		    (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid) || ' validated=' || convalidated, E'\n' ORDER BY conname)
-		     FROM pg_constraint WHERE conrelid = 'households'::regclass),
-		    (SELECT string_agg(tgname || ' ' || tgenabled::text, E'\n' ORDER BY tgname)
-		     FROM pg_trigger WHERE tgrelid = 'households'::regclass AND NOT tgisinternal))`).Scan(&s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // households lists every household without its id and time stamp, by key.
 func householdRows(t *testing.T, pool *pgxpool.Pool) string {
@@ -85,13 +67,13 @@ func TestImportHouseholdsBulkMatchesSmall(t *testing.T) {
 			"V2,114.15,30.06,east village,5,0\n",
 	}
 	type step struct {
-		res                  store.ImportResult
-		rows, stats, ids, sc string
+		res              store.ImportResult
+		rows, stats, ids string
 	}
 	run := func(bulkRows int) []step {
 		st, pool := importStore(t)
 		mustExec(t, pool, village2)
-		schema := schemaOf(t, pool)
+		schema := storetest.TableShape(t, pool, "households")
 		var steps []step
 		for i, f := range append(files[:1:1], files...) { // the first file twice: all unchanged
 			res, err := importCSV(t, st, f, coord.WGS84, store.ImportOptions{BulkRows: bulkRows})
@@ -104,8 +86,8 @@ func TestImportHouseholdsBulkMatchesSmall(t *testing.T) {
 				`SELECT string_agg(external_id || '=' || id, ' ' ORDER BY external_id) FROM households`).Scan(&ids); err != nil {
 				t.Fatal(err)
 			}
-			steps = append(steps, step{res, householdRows(t, pool), gridStats(t, pool), ids, schemaOf(t, pool)})
-			if got := schemaOf(t, pool); got != schema {
+			steps = append(steps, step{res, householdRows(t, pool), gridStats(t, pool), ids})
+			if got := storetest.TableShape(t, pool, "households"); got != schema {
 				t.Fatalf("bulk rows %d, file %d: households' schema changed:\n%s\nwant\n%s", bulkRows, i, got, schema)
 			}
 		}
@@ -171,7 +153,7 @@ func TestImportHouseholdsBulkRollsBack(t *testing.T) {
 	if _, err := importCSV(t, st, "external_id,lon,lat\nOLD1,114.01,30.01\nOLD2,114.07,30.07\n", coord.WGS84, store.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	before, schema := snapshot(t, pool), schemaOf(t, pool)
+	before, schema := snapshot(t, pool), storetest.TableShape(t, pool, "households")
 	_, err := importCSV(t, st, bigCSV(70000, "X,114.01,\"30.01\n"), coord.WGS84, store.ImportOptions{BulkRows: 1})
 	if err == nil {
 		t.Fatal("a file cut short was imported")
@@ -179,7 +161,7 @@ func TestImportHouseholdsBulkRollsBack(t *testing.T) {
 	if got := snapshot(t, pool); got != before {
 		t.Fatalf("the failed bulk import changed the database: %s, want %s", got, before)
 	}
-	if got := schemaOf(t, pool); got != schema {
+	if got := storetest.TableShape(t, pool, "households"); got != schema {
 		t.Fatalf("the failed bulk import changed the schema:\n%s\nwant\n%s", got, schema)
 	}
 	// The same rows without the bad tail go in on the bulk path.
@@ -188,7 +170,7 @@ func TestImportHouseholdsBulkRollsBack(t *testing.T) {
 		t.Fatalf("bulk import: %+v %v", res, err)
 	}
 	placedRight(t, pool)
-	if got := schemaOf(t, pool); got != schema {
+	if got := storetest.TableShape(t, pool, "households"); got != schema {
 		t.Fatalf("the bulk import changed the schema:\n%s\nwant\n%s", got, schema)
 	}
 }
@@ -265,7 +247,7 @@ func TestImportHouseholdsBulkWithoutSuperuser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	schema := schemaOf(t, admin.Pool())
+	schema := storetest.TableShape(t, admin.Pool(), "households")
 	res, err := importCSV(t, st, bigCSV(1000, ""), coord.WGS84, store.ImportOptions{BulkRows: 1})
 	if err != nil || !res.Bulk || res.Inserted != 1000 {
 		t.Fatalf("bulk import as a plain role: %+v %v", res, err)
@@ -275,7 +257,7 @@ func TestImportHouseholdsBulkWithoutSuperuser(t *testing.T) {
 		t.Fatalf("the test role is a superuser (%v)", err)
 	}
 	placedRight(t, admin.Pool())
-	if got := schemaOf(t, admin.Pool()); got != schema {
+	if got := storetest.TableShape(t, admin.Pool(), "households"); got != schema {
 		t.Fatalf("the bulk import changed the schema:\n%s\nwant\n%s", got, schema)
 	}
 }

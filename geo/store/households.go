@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
 
 	"gridmap/geo"
 	"gridmap/geo/ingest"
@@ -140,12 +141,10 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 	var (
 		unitReport ingest.Report
 		rows       int // good rows read so far
-		counts     batchStats
+		done       = importTotals{grids: map[int64]struct{}{}, box: noBound()}
 		bulk       *bulkLoad
 		triedBulk  bool
 		staged     bool
-		grids      = make(map[int64]struct{})
-		box        = emptyBox()
 		expected   = int(opts.SizeHint / 200) // a GeoJSON household is ~185 bytes
 		bulkFrom   = max(opts.BulkRows, int(existing/4))
 	)
@@ -164,7 +163,7 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 			}
 		}
 		if bulk != nil {
-			if err := bulk.copy(ctx, tx, b.rows, grids, &box); err != nil {
+			if err := bulk.copy(ctx, tx, b.rows, &done); err != nil {
 				return res, err
 			}
 			continue
@@ -179,12 +178,7 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 		if err != nil {
 			return res, err
 		}
-		counts.inserted += st.inserted
-		counts.updated += st.updated
-		for _, g := range st.grids {
-			grids[g] = struct{}{}
-		}
-		box = box.union(st.box)
+		done.add(st)
 	}
 	if err := src.Err(); err != nil { // a malformed file (or a body cut short)
 		return res, err
@@ -214,33 +208,28 @@ func (s *Store) ImportHouseholds(ctx context.Context, src HouseholdSource, opts 
 		if err != nil {
 			return res, err
 		}
-		counts.inserted += st.inserted
-		counts.updated += st.updated
-		for _, g := range st.grids {
-			grids[g] = struct{}{}
-		}
-		box = box.union(st.box)
+		done.add(st)
 		res.Bulk = true
 	}
-	res.Inserted, res.Updated = counts.inserted, counts.updated
+	res.Inserted, res.Updated = done.inserted, done.updated
 	res.Unchanged = rows - res.Inserted - res.Updated
 	res.Skipped = res.Report.BadRows
 
 	if _, err := tx.Exec(ctx, `SET LOCAL gridmap.bulk = 'off'`); err != nil {
 		return res, classify("import households: end bulk mode", err)
 	}
-	if len(grids) > 0 {
-		ids := make([]int64, 0, len(grids))
-		for g := range grids {
+	if len(done.grids) > 0 {
+		ids := make([]int64, 0, len(done.grids))
+		for g := range done.grids {
 			ids = append(ids, g)
 		}
 		if _, err := tx.Exec(ctx, `SELECT refresh_grid_stats($1)`, ids); err != nil {
 			return res, classify("import households: grid statistics", err)
 		}
 	}
-	if !box.empty() {
+	if !done.box.IsEmpty() {
 		if _, err := tx.Exec(ctx, `SELECT notify_change(ST_MakeBox2D(ST_Point($1, $2), ST_Point($3, $4)))`,
-			box[0], box[1], box[2], box[3]); err != nil {
+			done.box.Min[0], done.box.Min[1], done.box.Max[0], done.box.Max[1]); err != nil {
 			return res, classify("import households: notify", err)
 		}
 	}
@@ -307,19 +296,9 @@ func produceBatches(ctx context.Context, src HouseholdSource, pl *placement, out
 	}
 }
 
-// bbox is a lon/lat box: min lon, min lat, max lon, max lat.
-type bbox [4]float64
-
-func emptyBox() bbox { return bbox{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)} }
-
-func (b bbox) empty() bool { return b[0] > b[2] }
-
-func (b bbox) union(o bbox) bbox {
-	return bbox{min(b[0], o[0]), min(b[1], o[1]), max(b[2], o[2]), max(b[3], o[3])}
-}
-
-func (b *bbox) add(lon, lat float64) {
-	b[0], b[1], b[2], b[3] = min(b[0], lon), min(b[1], lat), max(b[2], lon), max(b[3], lat)
+// noBound is the empty lon/lat box (Extend and Union start from it).
+func noBound() orb.Bound {
+	return orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
 }
 
 // batchStats is what a batch (or the end of a bulk load) did: households inserted and
@@ -327,15 +306,33 @@ func (b *bbox) add(lon, lat float64) {
 type batchStats struct {
 	inserted, updated int
 	grids             []int64
-	box               bbox
+	box               orb.Bound
+}
+
+// importTotals adds up what the batches of an import did.
+type importTotals struct {
+	inserted, updated int
+	grids             map[int64]struct{}
+	box               orb.Bound
+}
+
+func (t *importTotals) add(st batchStats) {
+	t.inserted += st.inserted
+	t.updated += st.updated
+	for _, g := range st.grids {
+		t.grids[g] = struct{}{}
+	}
+	t.box = t.box.Union(st.box)
 }
 
 // householdColumns are the columns an import writes, in copy order.
-var householdColumns = []string{"unit_code", "external_id", "location", "address", "head_name", "head_phone", "residents", "party", "grid_id"}
+func householdColumns() []string {
+	return []string{"unit_code", "external_id", "location", "address", "head_name", "head_phone", "residents", "party", "grid_id"}
+}
 
 // copyRows feeds placed rows to CopyFrom in householdColumns order.
 func copyRows(rows []placed) pgx.CopyFromSource {
-	vals := make([]any, len(householdColumns))
+	vals := make([]any, len(householdColumns()))
 	return pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		r := &rows[i]
 		var grid any
@@ -367,11 +364,11 @@ func createStaging(ctx context.Context, tx pgx.Tx, name string) error {
 
 // upsertBatch copies placed rows into the staging table and upserts them.
 func upsertBatch(ctx context.Context, tx pgx.Tx, rows []placed) (batchStats, error) {
-	st := batchStats{box: emptyBox()}
+	st := batchStats{box: noBound()}
 	if _, err := tx.Exec(ctx, `TRUNCATE import_households`); err != nil {
 		return st, classify("import households: empty staging", err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_households"}, householdColumns, copyRows(rows)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_households"}, householdColumns(), copyRows(rows)); err != nil {
 		return st, classify("import households: copy", err)
 	}
 	// The CTEs all see the households as they were before the statement, so "old" holds
@@ -415,7 +412,7 @@ func upsertBatch(ctx context.Context, tx pgx.Tx, rows []placed) (batchStats, err
 		return st, classify("import households: upsert", err)
 	}
 	if minX != nil {
-		st.box = bbox{*minX, *minY, *maxX, *maxY}
+		st.box = orb.Bound{Min: orb.Point{*minX, *minY}, Max: orb.Point{*maxX, *maxY}}
 	}
 	return st, nil
 }

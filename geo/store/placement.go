@@ -19,58 +19,66 @@ import (
 // among the active grids that intersect it). It is loaded inside the import's transaction
 // after units and grids are locked against edits, so it stays true until the commit.
 type placement struct {
-	units *locate.Index    // villages and communities, keyed by their code as a number
+	units *locate.Index    // villages and communities, keyed by their 12-digit code as a number
+	codes map[int64]string // unit key → code, so that placing a row allocates nothing
 	grids *locate.Index    // active grids
-	known map[string]bool  // codes of villages and communities
-	codes map[int64]string // unit key → code
 	fixed string           // the import's unit parameter, or ""
 }
 
 // loadPlacement reads villages, communities and active grids in tx.
 func loadPlacement(ctx context.Context, tx pgx.Tx, unit string) (*placement, error) {
-	pl := &placement{known: map[string]bool{}, codes: map[int64]string{}, fixed: unit}
-	rows, err := tx.Query(ctx, `SELECT code, ST_AsBinary(boundary) FROM units WHERE level IN ('village', 'community')`)
+	units, keys, err := loadIndex(ctx, tx, "units",
+		`SELECT code::bigint, ST_AsBinary(boundary) FROM units WHERE level IN ('village', 'community')`)
 	if err != nil {
-		return nil, classify("import households: load units", err)
+		return nil, err
+	}
+	grids, _, err := loadIndex(ctx, tx, "grids", `SELECT id, ST_AsBinary(boundary) FROM grids WHERE valid_to IS NULL`)
+	if err != nil {
+		return nil, err
+	}
+	codes := make(map[int64]string, len(keys))
+	for _, k := range keys {
+		codes[k] = fmt.Sprintf("%012d", k)
+	}
+	return &placement{units: units, codes: codes, grids: grids, fixed: unit}, nil
+}
+
+// loadIndex indexes the (id, WKB area) rows of query, answering the ids too.
+func loadIndex(ctx context.Context, tx pgx.Tx, what, query string) (*locate.Index, []int64, error) {
+	rows, err := tx.Query(ctx, query)
+	if err != nil {
+		return nil, nil, classify("import households: load "+what, err)
 	}
 	var entries []locate.Entry
-	var code string
-	var area orb.MultiPolygon
-	_, err = pgx.ForEachRow(rows, []any{&code, wkb.Scanner(&area)}, func() error {
-		key, err := strconv.ParseInt(code, 10, 64)
-		if err != nil || len(code) != 12 {
-			return fmt.Errorf("unit code %q is not 12 digits", code)
-		}
-		pl.known[code], pl.codes[key] = true, code
-		entries = append(entries, locate.Entry{ID: key, Geometry: area})
-		area = nil
-		return nil
-	})
-	if err != nil {
-		return nil, classify("import households: load units", err)
-	}
-	if pl.units, err = locate.New(entries); err != nil {
-		return nil, fmt.Errorf("store: import households: index units: %w", err)
-	}
-
-	rows, err = tx.Query(ctx, `SELECT id, ST_AsBinary(boundary) FROM grids WHERE valid_to IS NULL`)
-	if err != nil {
-		return nil, classify("import households: load grids", err)
-	}
-	entries = entries[:0]
+	var ids []int64
 	var id int64
+	var area orb.MultiPolygon
 	_, err = pgx.ForEachRow(rows, []any{&id, wkb.Scanner(&area)}, func() error {
 		entries = append(entries, locate.Entry{ID: id, Geometry: area})
+		ids = append(ids, id)
 		area = nil
 		return nil
 	})
 	if err != nil {
-		return nil, classify("import households: load grids", err)
+		return nil, nil, classify("import households: load "+what, err)
 	}
-	if pl.grids, err = locate.New(entries); err != nil {
-		return nil, fmt.Errorf("store: import households: index grids: %w", err)
+	ix, err := locate.New(entries)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: import households: index %s: %w", what, err)
 	}
-	return pl, nil
+	return ix, ids, nil
+}
+
+// unitKey is the index key of a village or community code (12 digits), or -1.
+func unitKey(code string) int64 {
+	if len(code) != 12 {
+		return -1
+	}
+	k, err := strconv.ParseInt(code, 10, 64)
+	if err != nil || k < 0 {
+		return -1
+	}
+	return k
 }
 
 // placed is a household row with its unit and grid (0 when no active grid holds it).
@@ -90,7 +98,7 @@ func (pl *placement) place(r ingest.Row) (p placed, field, reason string, ok boo
 		switch {
 		case pl.fixed != "" && r.Unit != pl.fixed:
 			return p, "unit", fmt.Sprintf("unit %s differs from the unit parameter %s", r.Unit, pl.fixed), false
-		case !pl.known[r.Unit]:
+		case pl.codes[unitKey(r.Unit)] != r.Unit:
 			return p, "unit", fmt.Sprintf("no village or community has code %s", r.Unit), false
 		}
 		p.UnitCode = r.Unit

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"gridmap/geo/store"
 	"gridmap/geo/store/pgcluster"
@@ -139,4 +140,24 @@ func (c *Cluster) exec(ctx context.Context, sql string) error {
 		return fmt.Errorf("storetest: %s: %w", sql, err)
 	}
 	return nil
+}
+
+// TableShape fingerprints a table's indexes (with their validity), constraints (with their
+// validation state) and triggers (with their enabled state): what a bulk load sets aside
+// and must put back.
+func TableShape(t testing.TB, pool *pgxpool.Pool, table string) string {
+	t.Helper()
+	var s string
+	err := pool.QueryRow(context.Background(), `
+		SELECT concat_ws(E'\n',
+		    (SELECT string_agg(pg_get_indexdef(indexrelid) || ' valid=' || indisvalid, E'\n' ORDER BY indexrelid::regclass::text)
+		     FROM pg_index WHERE indrelid = $1::regclass),
+		    (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid) || ' validated=' || convalidated, E'\n' ORDER BY conname)
+		     FROM pg_constraint WHERE conrelid = $1::regclass),
+		    (SELECT string_agg(tgname || ' ' || tgenabled::text, E'\n' ORDER BY tgname)
+		     FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal))`, table).Scan(&s)
+	if err != nil {
+		t.Fatalf("storetest: shape of %s: %v", table, err)
+	}
+	return s
 }
